@@ -1,0 +1,125 @@
+"""England and Wales working days, as a DuckDB table and SQL macros.
+
+A working day is any day other than a Saturday, a Sunday, Christmas Day, Good
+Friday or a bank holiday in England and Wales (the standard legislative
+definition). The holidays come from the ``holidays`` package
+(``holidays.UK(subdiv='ENG')``), which also lists a holiday that falls at a
+weekend beside its weekday substitute: weekends are dropped here, and the
+substitute day is what makes the difference. It cannot know proclamations made
+after its release, so a local file can add (or remove) days.
+
+Counting convention (DESIGN.md section 4): the trigger date is day 0, and
+"within N working days" means on or before the N-th working day after it. A
+trigger on a non-working day counts from the next working day: the first working
+day after a Saturday is the Monday.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+
+from .errors import InputError, Problem
+
+FIRST_YEAR, LAST_YEAR = 1990, 2050
+
+
+@lru_cache(maxsize=8)
+def _package_holidays() -> dict[dt.date, str]:
+    import holidays
+
+    days = holidays.UK(subdiv="ENG", years=range(FIRST_YEAR, LAST_YEAR + 1))
+    return {d: name for d, name in days.items() if d.weekday() < 5}
+
+
+def read_overrides(path: Path | None) -> tuple[dict[dt.date, str], set[dt.date]]:
+    """A local override file: CSV with DATE (yyyy-mm-dd), ACTION (add|remove), NAME."""
+    if path is None:
+        return {}, set()
+    add: dict[dt.date, str] = {}
+    remove: set[dt.date] = set()
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            for i, row in enumerate(csv.DictReader(f), start=2):
+                row = {(k or "").strip().upper(): (v or "").strip() for k, v in row.items()}
+                try:
+                    day = dt.date.fromisoformat(row.get("DATE", ""))
+                except ValueError:
+                    raise InputError(Problem(path.name, "DATE is not a yyyy-mm-dd date", line=i,
+                                             column="DATE")) from None
+                action = row.get("ACTION", "add").lower() or "add"
+                if action == "add":
+                    add[day] = row.get("NAME") or "local holiday"
+                elif action == "remove":
+                    remove.add(day)
+                else:
+                    raise InputError(Problem(path.name, "ACTION must be add or remove", line=i, column="ACTION"))
+    except OSError:
+        raise InputError(Problem(str(path), "the holiday override file could not be read")) from None
+    return add, remove
+
+
+def bank_holidays(overrides: Path | None = None) -> dict[dt.date, str]:
+    """Weekday holidays in England and Wales, with local overrides applied."""
+    days = dict(_package_holidays())
+    add, remove = read_overrides(overrides)
+    days.update({d: n for d, n in add.items() if d.weekday() < 5})
+    for d in remove:
+        days.pop(d, None)
+    return days
+
+
+def is_working_day(day: dt.date, holidays: dict[dt.date, str] | None = None) -> bool:
+    holidays = _package_holidays() if holidays is None else holidays
+    return day.weekday() < 5 and day not in holidays
+
+
+def add_working_days(day: dt.date, n: int, holidays: dict[dt.date, str] | None = None) -> dt.date:
+    """The n-th working day after ``day`` (Python twin of the SQL macro, for the sample generator)."""
+    d = day
+    while n > 0:
+        d += dt.timedelta(days=1)
+        if is_working_day(d, holidays):
+            n -= 1
+    return d
+
+
+def install(con: duckdb.DuckDBPyConnection, overrides: Path | None = None) -> None:
+    """Create ``calendar`` (one row per day, 1990-2050) and the working-day macros.
+
+    ``calendar.WD_INDEX`` counts working days up to and including each date, so
+    "n working days after d" and "working days between a and b" are lookups.
+    """
+    holidays = bank_holidays(overrides)
+    con.execute("CREATE OR REPLACE TEMP TABLE _holidays (D DATE, NAME VARCHAR)")
+    con.executemany("INSERT INTO _holidays VALUES (?, ?)", sorted(holidays.items()))
+    con.execute(f"""CREATE OR REPLACE TABLE calendar AS
+        WITH days AS (
+            SELECT range::DATE AS D FROM range(DATE '{FIRST_YEAR}-01-01', DATE '{LAST_YEAR}-12-31',
+                                              INTERVAL 1 DAY)
+        )
+        SELECT d.D, h.NAME AS HOLIDAY,
+               (isodow(d.D) < 6 AND h.D IS NULL) AS IS_WORKING_DAY,
+               sum(CASE WHEN isodow(d.D) < 6 AND h.D IS NULL THEN 1 ELSE 0 END)
+                   OVER (ORDER BY d.D)::INTEGER AS WD_INDEX
+        FROM days d LEFT JOIN _holidays h USING (D)
+        ORDER BY d.D""")
+    con.execute("""CREATE OR REPLACE TABLE working_days AS
+        SELECT WD_INDEX, D FROM calendar WHERE IS_WORKING_DAY""")
+    con.execute("DROP TABLE _holidays")
+    # n working days after d (d is day 0). One subquery with a join: DuckDB decorrelates it
+    # into a hash join, where nested scalar subqueries ran a thousand times slower.
+    con.execute("""CREATE OR REPLACE MACRO add_working_days(d, n) AS
+        (SELECT w.D FROM calendar c JOIN working_days w ON w.WD_INDEX = c.WD_INDEX + n
+         WHERE c.D = d::DATE)""")
+    # working days after a, up to and including b (0 when b <= a)
+    con.execute("""CREATE OR REPLACE MACRO working_days_between(a, b) AS
+        (SELECT greatest(0, cb.WD_INDEX - ca.WD_INDEX) FROM calendar ca JOIN calendar cb ON true
+         WHERE ca.D = a::DATE AND cb.D = b::DATE)""")
+    # calendar months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)
+    con.execute("CREATE OR REPLACE MACRO add_months(d, n) AS (d::DATE + to_months(n::INTEGER))::DATE")
+    con.execute("CREATE OR REPLACE MACRO age_at(dob, d) AS date_sub('year', dob::DATE, d::DATE)")

@@ -1,0 +1,439 @@
+"""The extract contract, version 1: every table and column an extract may hold.
+
+This module is the single place where a column is described. The reader (which
+headers a file must have), the loader (how a text cell becomes a typed value and
+why a row is rejected), the database schema, the data-quality suite and the
+contract documentation (``docs/contract.md``) are all generated from it, so a
+column can never be described twice and drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CONTRACT_VERSION = 1
+
+Kind = Literal["id", "text", "date", "code", "int", "flag", "district", "upn"]
+
+#: DuckDB type of each kind of column once loaded.
+SQL_TYPES: dict[Kind, str] = {
+    "id": "VARCHAR",
+    "text": "VARCHAR",
+    "date": "DATE",
+    "code": "VARCHAR",
+    "int": "INTEGER",
+    "flag": "VARCHAR",
+    "district": "VARCHAR",
+    "upn": "VARCHAR",
+}
+
+#: Plain-English description of each kind, used in docs and rejection reasons.
+KIND_HELP: dict[Kind, str] = {
+    "id": "identifier (pseudonymised), at most {max_length} characters",
+    "text": "free text",
+    "date": "date, dd/mm/yyyy or yyyy-mm-dd",
+    "code": "one of the listed codes (case-insensitive)",
+    "int": "whole number",
+    "flag": "Y or N",
+    "district": "postcode district or sector only (e.g. EG19 or EG19 7), never a full postcode",
+    "upn": "UPN status only: UN1-UN5, or KNOWN when the child has a UPN",
+}
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of one table."""
+
+    name: str
+    kind: Kind
+    required: bool = False
+    codes: tuple[str, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    description: str = ""
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table of the extract, recognised by file name or by its header set."""
+
+    name: str
+    group: Literal["ssda903", "supplement"]
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    #: (later, earlier) pairs: the later date must not be before the earlier one.
+    date_order: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """Columns whose header must be present (every contract column is expected,
+        but only these must hold a value)."""
+        return tuple(c.name for c in self.columns if c.required)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+def _codes(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+def _child(**kw: object) -> Column:
+    return Column("CHILD", "id", required=True, max_length=10,
+                  description="Child's pseudonymised identifier", **kw)  # type: ignore[arg-type]
+
+
+def _dob(required: bool = True) -> Column:
+    return Column("DOB", "date", required=required, description="Date of birth")
+
+
+def _flag01(name: str, description: str) -> Column:
+    return Column(name, "code", codes=("0", "1"), description=description)
+
+
+def _flag(name: str, description: str, required: bool = False) -> Column:
+    return Column(name, "flag", required=required, description=description)
+
+
+SEX = _codes("1 2 M F U")
+ETHNIC = _codes(
+    "WBRI WIRI WOTH WIRT WROM MWBC MWBA MWAS MOTH AIND APKN ABAN AOTH BCRB BAFR BOTH "
+    "CHNE OOTH REFU NOBT"
+)
+RNE = _codes("S L P T B U")
+LS = _codes("C1 C2 D1 E1 V2 V3 V4 L1 L2 L3 J1 J2 J3")
+CIN = _codes("N1 N2 N3 N4 N5 N6 N7 N8")
+PLACE = _codes(
+    "A3 A4 A5 A6 K1 K2 K3 P1 P3 R1 R2 R3 R5 S1 T0 T1 T2 T3 T4 U1 U2 U3 U4 U5 U6 "
+    "Z11 Z12 Z13 Z14 H5 P2 Z1"
+)
+PLACE_PROVIDER = _codes("PR0 PR1 PR2 PR3 PR4 PR5")
+REC = _codes(
+    "X1 E11 E12 E2 E3 E4A E4B E13 E41 E45 E46 E47 E48 E5 E6 E7 E8 E9 E14 E15 E16 E17"
+)
+REASON_PLACE_CHANGE = _codes("CARPL CLOSE ALLEG STAND APPRR CREQB CREQO CHILD LAREQ PLACE CUSTOD OTHER")
+REVIEW_CODE = _codes("PN0 PN1 PN2 PN3 PN4 PN5 PN6 PN7")
+SDQ_REASON = _codes("SDQ1 SDQ2 SDQ3 SDQ4 SDQ5")
+IN_TOUCH = _codes("YES NO DIED REFU NREQ RHOM")
+ACTIV = _codes("F1 P1 F2 P2 F4 P4 F5 P5 G4 G5 G6 0")
+ACCOM = (*tuple(f"{letter}{n}" for letter in "BCDEGHKRSTUVWXYZ" for n in (1, 2)), "0")
+SW_REASON = _codes("MANAGE FCONTA LEFTRL ORGRST TSPROC ABSENC CHCHAN PCCHAN SWDIED OTHERS")
+ROLES = _codes("SW IRO PA")
+
+TABLES: tuple[Table, ...] = (
+    # --- SSDA903 tables, exactly as authorities produce them for the DfE return ---
+    Table(
+        "header", "ssda903",
+        (
+            _child(),
+            Column("SEX", "code", required=True, codes=SEX,
+                   description="Sex: 1/2 (to 2023-24) or M/F/U (from 2024-25)"),
+            _dob(),
+            Column("ETHNIC", "code", codes=ETHNIC, description="Ethnic origin"),
+            Column("UPN", "upn", codes=_codes("UN1 UN2 UN3 UN4 UN5 KNOWN"),
+                   description="UPN status (the UPN itself is never accepted)"),
+            _flag01("MOTHER", "Child is a mother (1) or not (0)"),
+            Column("MC_DOB", "date", description="Date of birth of the child's first child"),
+        ),
+        key=("CHILD",),
+        description="One row per child looked after in the year.",
+    ),
+    Table(
+        "episodes", "ssda903",
+        (
+            _child(),
+            Column("DECOM", "date", required=True, description="Date the episode started"),
+            Column("RNE", "code", required=True, codes=RNE, description="Reason for new episode"),
+            Column("LS", "code", required=True, codes=LS, description="Legal status"),
+            Column("CIN", "code", required=True, codes=CIN, description="Category of need"),
+            Column("PLACE", "code", required=True, codes=PLACE, description="Placement type"),
+            Column("PLACE_PROVIDER", "code", codes=PLACE_PROVIDER, description="Placement provider"),
+            Column("DEC", "date", description="Date the episode ceased (empty while open)"),
+            Column("REC", "code", codes=REC, description="Reason the episode ceased"),
+            Column("REASON_PLACE_CHANGE", "code", codes=REASON_PLACE_CHANGE,
+                   description="Reason for the placement change"),
+            Column("HOME_POST", "district", description="Home postcode district"),
+            Column("PL_POST", "district", description="Placement postcode district"),
+            Column("URN", "text", description="Ofsted URN of the placement"),
+        ),
+        key=("CHILD", "DECOM"),
+        date_order=(("DEC", "DECOM"),),
+        description="One row per episode of care: a change of legal status or placement starts a new one.",
+    ),
+    Table(
+        "reviews", "ssda903",
+        (
+            _child(),
+            _dob(required=False),
+            Column("REVIEW", "date", required=True, description="Date of the review"),
+            Column("REVIEW_CODE", "code", codes=REVIEW_CODE, description="Child's participation"),
+        ),
+        key=("CHILD", "REVIEW"),
+        description="One row per statutory review.",
+    ),
+    Table(
+        "oc2", "ssda903",
+        (
+            _child(),
+            _dob(required=False),
+            Column("SDQ_SCORE", "int", minimum=0, maximum=40, description="SDQ total score"),
+            Column("SDQ_REASON", "code", codes=SDQ_REASON, description="Reason no SDQ score"),
+            _flag01("CONVICTED", "Convicted during the year"),
+            _flag01("HEALTH_CHECK", "Health check up to date"),
+            _flag01("IMMUNISATIONS", "Immunisations up to date"),
+            _flag01("TEETH_CHECK", "Dental check in the year"),
+            _flag01("HEALTH_ASSESSMENT", "Health assessment in the year"),
+            _flag01("SUBSTANCE_MISUSE", "Identified substance misuse problem"),
+            _flag01("INTERVENTION_RECEIVED", "Received an intervention for substance misuse"),
+            _flag01("INTERVENTION_OFFERED", "Offered an intervention for substance misuse"),
+        ),
+        key=("CHILD",),
+        description="Outcomes for children looked after continuously for 12 months at 31 March.",
+    ),
+    Table(
+        "oc3", "ssda903",
+        (
+            _child(),
+            _dob(required=False),
+            Column("IN_TOUCH", "code", codes=IN_TOUCH, description="Authority in touch"),
+            Column("ACTIV", "code", codes=ACTIV, description="Main activity"),
+            Column("ACCOM", "code", codes=ACCOM, description="Accommodation and its suitability"),
+        ),
+        key=("CHILD",),
+        description="Care leavers around their birthdays from 17 to 21.",
+    ),
+    Table(
+        "missing", "ssda903",
+        (
+            _child(),
+            _dob(required=False),
+            Column("MISSING", "code", required=True, codes=_codes("M A"),
+                   description="M missing, A away without authorisation"),
+            Column("MIS_START", "date", required=True, description="Start of the episode"),
+            Column("MIS_END", "date", description="End of the episode (empty while missing)"),
+        ),
+        key=("CHILD", "MIS_START"),
+        date_order=(("MIS_END", "MIS_START"),),
+        description="Episodes of missing or away without authorisation.",
+    ),
+    Table(
+        "uasc", "ssda903",
+        (_child(), Column("SEX", "code", codes=SEX, description="Sex"), _dob(required=False),
+         Column("DUC", "date", description="Date unaccompanied asylum-seeking status ceased")),
+        key=("CHILD",),
+        description="Unaccompanied asylum-seeking children.",
+    ),
+    Table(
+        "ad1", "ssda903",
+        (
+            _child(), _dob(required=False),
+            Column("DATE_INT", "date", description="Date of decision that the child should be placed for adoption"),
+            Column("DATE_MATCH", "date", description="Date matched to adopters"),
+            Column("FOSTER_CARE", "code", codes=("0", "1"), description="Adopted by foster carer"),
+            Column("NB_ADOPTR", "text", description="Number of adopters"),
+            Column("SEX_ADOPTR", "text", description="Sex of adopters"),
+            Column("LS_ADOPTR", "text", description="Legal status of adopters"),
+        ),
+        key=("CHILD",),
+        description="Adoption details.",
+    ),
+    Table(
+        "placed_for_adoption", "ssda903",
+        (
+            _child(), _dob(required=False),
+            Column("DATE_PLACED", "date", description="Date of decision the child should be placed for adoption"),
+            Column("DATE_PLACED_CEASED", "date", description="Date that decision ceased"),
+            Column("REASON_PLACED_CEASED", "text", description="Reason it ceased"),
+        ),
+        key=("CHILD", "DATE_PLACED"),
+        date_order=(("DATE_PLACED_CEASED", "DATE_PLACED"),),
+        description="Decisions that a child should be placed for adoption.",
+    ),
+    Table(
+        "previous_permanence", "ssda903",
+        (
+            _child(), _dob(required=False),
+            Column("PREV_PERM", "text", description="Previous permanence option"),
+            Column("LA_PERM", "text", description="Authority that arranged it"),
+            Column("DATE_PERM", "text", description="Date of the order (may be partial in 903 files)"),
+        ),
+        key=("CHILD",),
+        description="Previous permanence before this period of care.",
+    ),
+    Table(
+        "sw_episodes", "ssda903",
+        (
+            _child(),
+            Column("SW_ID", "id", required=True, max_length=20, description="Social worker's pseudonymised identifier"),
+            Column("SW_DECOM", "date", required=True, description="Start of the allocation"),
+            Column("SW_DEC", "date", description="End of the allocation"),
+            Column("SW_REASON", "code", codes=SW_REASON, description="Reason for the change"),
+        ),
+        key=("CHILD", "SW_DECOM"),
+        date_order=(("SW_DEC", "SW_DECOM"),),
+        description="Social worker episodes.",
+    ),
+    # --- Care-plan supplement: what the 903 return does not carry ---
+    Table(
+        "allocations", "supplement",
+        (
+            _child(),
+            Column("ROLE", "code", required=True, codes=ROLES,
+                   description="SW social worker, IRO, PA personal adviser"),
+            Column("WORKER_ID", "id", required=True, max_length=20, description="Worker's pseudonymised identifier"),
+            Column("TEAM", "text", description="Team name"),
+            Column("START_DATE", "date", required=True, description="Allocation start"),
+            Column("END_DATE", "date", description="Allocation end (empty while open)"),
+        ),
+        key=("CHILD", "ROLE", "START_DATE"),
+        date_order=(("END_DATE", "START_DATE"),),
+        description="Who is allocated to the child, in which role and team (SSD involvements).",
+    ),
+    Table(
+        "visits", "supplement",
+        (
+            _child(),
+            Column("VISIT_DATE", "date", required=True, description="Date of the visit"),
+            _flag("SEEN", "Child seen", required=True),
+            _flag("SEEN_ALONE", "Child seen alone"),
+        ),
+        key=("CHILD", "VISIT_DATE"),
+        description="Social worker visits (SSD cla_visits).",
+    ),
+    Table(
+        "health_checks", "supplement",
+        (
+            _child(),
+            Column("CHECK_TYPE", "code", required=True, codes=_codes("IHA RHA DENTAL"),
+                   description="IHA initial, RHA review health assessment, DENTAL"),
+            Column("CHECK_DATE", "date", required=True, description="Date of the check"),
+            Column("STATUS", "code", required=True, codes=_codes("COMPLETED REFUSED CANCELLED"),
+                   description="Outcome"),
+        ),
+        key=("CHILD", "CHECK_TYPE", "CHECK_DATE"),
+        description="Health assessments and checks (SSD cla_health).",
+    ),
+    Table(
+        "care_plans", "supplement",
+        (
+            _child(),
+            Column("PLAN_DATE", "date", required=True, description="Date the care plan was completed"),
+            _flag("PERMANENCE_PLAN", "Plan for permanence recorded"),
+            _flag("HEALTH_PLAN", "Health plan recorded"),
+            _flag("PEP", "Personal education plan recorded"),
+            _flag("PLACEMENT_PLAN", "Placement plan recorded"),
+            _flag("CHILD_WISHES_RECORDED", "Child's wishes and feelings recorded"),
+            Column("COORDINATOR_ROLE", "code", codes=_codes("SW TM IRO PA HEALTH OTHER"),
+                   description="Role of the person coordinating the plan (SW expected)"),
+        ),
+        key=("CHILD", "PLAN_DATE"),
+        description="Care plans (SSD cla_care_plan, extended).",
+    ),
+    Table(
+        "placement_views", "supplement",
+        (
+            _child(),
+            Column("MOVE_DATE", "date", required=True, description="Date of the placement move"),
+            Column("CHILD_VIEW", "code", codes=_codes("AGREED DISAGREED NOT_ASKED UNABLE"),
+                   description="The child's view of the move"),
+            Column("AUDIT_DATE", "date", description="Date a move against the child's wishes was audited"),
+        ),
+        key=("CHILD", "MOVE_DATE"),
+        date_order=(("AUDIT_DATE", "MOVE_DATE"),),
+        description="The child's view of each placement move, and its audit (NICE/SCIE).",
+    ),
+    Table(
+        "health_record_access", "supplement",
+        (
+            _child(),
+            Column("WORKER_ID", "id", required=True, max_length=20, description="Worker's pseudonymised identifier"),
+            Column("REQUESTED_DATE", "date", required=True, description="Access requested"),
+            Column("GRANTED_DATE", "date", description="Access granted"),
+            Column("ENDED_DATE", "date", description="Access ended"),
+            Column("CONSENT_BASIS", "code", codes=_codes("CHILD PARENT COURT OTHER"),
+                   description="Basis of consent"),
+        ),
+        key=("CHILD", "WORKER_ID", "REQUESTED_DATE"),
+        date_order=(("GRANTED_DATE", "REQUESTED_DATE"), ("ENDED_DATE", "GRANTED_DATE")),
+        description="Social workers' access to the child's health records (NICE/SCIE).",
+    ),
+    Table(
+        "care_plan_review_requests", "supplement",
+        (
+            _child(),
+            Column("REQUEST_DATE", "date", required=True, description="Review requested by the social worker"),
+            Column("OUTCOME_DATE", "date", description="Request decided"),
+        ),
+        key=("CHILD", "REQUEST_DATE"),
+        date_order=(("OUTCOME_DATE", "REQUEST_DATE"),),
+        description="Social workers' requests for a care-plan review (NICE/SCIE).",
+    ),
+    Table(
+        "leaving_care", "supplement",
+        (
+            _child(),
+            Column("EVENT", "code", required=True,
+                   codes=_codes("NEEDS_ASSESSMENT PATHWAY_PLAN PATHWAY_REVIEW PA_ALLOCATED "
+                                "READINESS_ASSESSMENT CEASE_APPROVAL ADULT_SERVICES_REFERRAL "
+                                "STAYING_PUT_OFFERED"),
+                   description="Leaving-care event"),
+            Column("EVENT_DATE", "date", required=True, description="Date of the event"),
+        ),
+        key=("CHILD", "EVENT", "EVENT_DATE"),
+        description="Leaving-care events (SSD care_leavers, as events).",
+    ),
+    Table(
+        "peps", "supplement",
+        (
+            _child(),
+            Column("PEP_DATE", "date", required=True, description="Date of the PEP meeting"),
+            Column("PEP_TYPE", "code", required=True, codes=_codes("INITIAL REVIEW"),
+                   description="INITIAL or REVIEW"),
+        ),
+        key=("CHILD", "PEP_DATE"),
+        description="Personal education plans.",
+    ),
+    Table(
+        "return_interviews", "supplement",
+        (
+            _child(),
+            Column("MIS_START", "date", required=True, description="Start of the missing episode"),
+            Column("OFFERED_DATE", "date", description="Return interview offered"),
+            Column("HELD_DATE", "date", description="Return interview held"),
+        ),
+        key=("CHILD", "MIS_START"),
+        description="Return home interviews after a missing episode.",
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def table_for_name(stem: str) -> Table | None:
+    """The table a file stem names (case-insensitive, spaces and hyphens as underscores)."""
+    key = stem.strip().lower().replace("-", "_").replace(" ", "_")
+    return TABLES_BY_NAME.get(key)
+
+
+def table_for_headers(headers: list[str]) -> Table | None:
+    """The table whose exact column set matches these headers, as the DfE 903 tools do."""
+    wanted = {h.strip().upper() for h in headers}
+    matches = [t for t in TABLES if set(t.column_names) == wanted]
+    return matches[0] if len(matches) == 1 else None

@@ -1,0 +1,70 @@
+"""Make Great Expectations 1.24 work on DuckDB, quietly and offline.
+
+GX's SQL execution engine opens a fresh SQLAlchemy connection for each metric
+batch and closes it (rolling back) before the results are read; on DuckDB the
+results then come back empty and every expectation fails with an IndexError
+(upstream issues #10738, #11579). GX already keeps one persisted connection for
+SQLite and SQL Server for the same kind of reason, so we add DuckDB to that list.
+``tests/test_gx_compat.py`` fails if GX's behaviour changes, in either direction.
+
+We also hand GX a cursor of the pipeline's own DuckDB connection, because a
+second connection to the same database file is refused ("different
+configuration"), and a cursor sees the tables the loader has just written.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import os
+from typing import Any
+
+import duckdb
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+class _DuckDBDialect(enum.StrEnum):
+    """GX compares dialect names as strings but also reads ``.value``: a str enum is both."""
+
+    DUCKDB = "duckdb"
+
+
+_patched = False
+
+
+def persist_duckdb_connections() -> None:
+    """Add DuckDB to GX's persisted-connection dialects (idempotent)."""
+    global _patched
+    if _patched:
+        return
+    from great_expectations.execution_engine import sqlalchemy_execution_engine as engine
+
+    if _DuckDBDialect.DUCKDB not in engine._PERSISTED_CONNECTION_DIALECTS:
+        engine._PERSISTED_CONNECTION_DIALECTS = (*engine._PERSISTED_CONNECTION_DIALECTS, _DuckDBDialect.DUCKDB)
+    _patched = True
+
+
+def ephemeral_context() -> Any:
+    """An in-memory GX context: no project folder, no analytics, no progress bars."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def duckdb_datasource(context: Any, con: duckdb.DuckDBPyConnection, name: str = "extract") -> Any:
+    """A GX SQL datasource that runs every query on a cursor of ``con``."""
+    import duckdb_engine
+
+    persist_duckdb_connections()
+    return context.data_sources.add_sql(
+        name=name,
+        connection_string="duckdb:///:memory:",
+        kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(con.cursor())},
+    )

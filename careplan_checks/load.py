@@ -1,0 +1,195 @@
+"""Type the staged text tables and load them into the database in one transaction.
+
+A cell becomes a typed value by SQL generated from the contract. A row with any
+cell that cannot be typed (bad date, unknown code, missing required value) is
+not loaded: it goes to ``rejected_rows`` with file, line, columns and a reason
+that never quotes the value. For every file, rows read = loaded + rejected.
+Every contract table exists after a load (empty when absent from the extract),
+and ``load_files`` says which were present, so rules can say "not run (missing
+table X)" without the views that join them failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .contract import TABLES, Column, Table
+from .errors import InputError, Problem
+from .extract import Discovery, SourceFile, read_extract
+
+log = logging.getLogger(__name__)
+
+_DISTRICT = r"^[A-Z]{1,2}[0-9][A-Z0-9]?( [0-9])?$"
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+def typed_expr(c: Column) -> tuple[str, str]:
+    """(value expression, error expression) for one column of a raw table.
+
+    The error expression is NULL when the cell is acceptable.
+    """
+    v = f"nullif(trim(\"{c.name}\"), '')"
+    if c.kind == "date":
+        value = (f"CASE WHEN regexp_full_match({v}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
+                 f"THEN try_strptime({v}, '%d/%m/%Y') "
+                 f"WHEN regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                 f"THEN try_strptime({v}, '%Y-%m-%d') END::DATE")
+        bad = "is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"
+    elif c.kind in ("code", "upn"):
+        value = f"upper({v})"
+        bad = "is not one of the contract codes"
+        value = f"CASE WHEN {value} IN {_sql_list(c.codes)} THEN {value} END"
+    elif c.kind == "flag":
+        value = f"CASE WHEN upper({v}) IN ('Y', 'N') THEN upper({v}) END"
+        bad = "is not Y or N"
+    elif c.kind == "int":
+        lo = -(2**31) if c.minimum is None else c.minimum
+        hi = 2**31 - 1 if c.maximum is None else c.maximum
+        value = f"CASE WHEN try_cast({v} AS INTEGER) BETWEEN {lo} AND {hi} THEN try_cast({v} AS INTEGER) END"
+        bad = f"is not a whole number from {lo} to {hi}"
+    elif c.kind == "district":
+        value = f"CASE WHEN regexp_full_match(upper({v}), '{_DISTRICT}') THEN upper({v}) END"
+        bad = "is not a postcode district or sector"
+    elif c.kind == "id" and c.max_length:
+        value = f"CASE WHEN length({v}) <= {c.max_length} THEN {v} END"
+        bad = f"is longer than {c.max_length} characters"
+    else:
+        value, bad = v, ""
+    errors = []
+    if c.required:
+        errors.append(f"WHEN {v} IS NULL THEN '{c.name} is empty, but a value is required'")
+    if bad:
+        errors.append(f"WHEN {v} IS NOT NULL AND ({value}) IS NULL THEN '{c.name} {bad}'")
+    error = f"CASE {' '.join(errors)} END" if errors else "NULL"
+    return value, error
+
+
+def create_table_sql(table: Table, schema: str = "main") -> str:
+    cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in table.columns)
+    return f'CREATE OR REPLACE TABLE {schema}."{table.name}" ({cols}, _LINE INTEGER)'
+
+
+@dataclass
+class FileLoad:
+    file: str
+    table: str
+    format: str
+    sha256: str
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+
+
+@dataclass
+class LoadReport:
+    files: list[FileLoad]
+    ignored: list[tuple[str, str]]
+    absent_tables: list[str]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+
+def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
+    t = f.table.name
+    values, errors, error_cols = [], [], []
+    for c in f.table.columns:
+        value, error = typed_expr(c)
+        values.append(f'{value} AS "{c.name}"')
+        errors.append(error)
+        error_cols.append(f"CASE WHEN ({error}) IS NOT NULL THEN '{c.name}' END")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE "typed_{t}" AS
+        SELECT {", ".join(values)}, _LINE,
+               concat_ws('; ', {", ".join(errors)}) AS _REASON,
+               concat_ws(', ', {", ".join(error_cols)}) AS _COLUMNS
+        FROM "raw_{t}" """)
+    con.execute(f"""INSERT INTO raw_rejects SELECT ?, ?, _LINE, _COLUMNS, _REASON
+        FROM "typed_{t}" WHERE _REASON <> ''""", [f.name, t])
+
+
+def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> list[str]:
+    present = {f.table.name: f for f in found.files}
+    for table in TABLES:
+        con.execute(create_table_sql(table, schema))
+        if table.name in present:
+            names = ", ".join(f'"{c.name}"' for c in table.columns)
+            con.execute(f'INSERT INTO {schema}."{table.name}" SELECT {names}, _LINE '
+                        f'FROM "typed_{table.name}" WHERE _REASON = \'\' ORDER BY _LINE')
+    con.execute(f"""CREATE OR REPLACE TABLE {schema}.rejected_rows AS
+        SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON FROM raw_rejects ORDER BY FILE, LINE""")
+    con.execute(f"""CREATE OR REPLACE TABLE {schema}.load_files (FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,
+        SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT)""")
+    for f in found.files:
+        rejected = con.execute("SELECT count(DISTINCT LINE) FROM raw_rejects WHERE FILE = ?",
+                               [f.name]).fetchone()[0]
+        loaded = con.execute(f'SELECT count(*) FROM {schema}."{f.table.name}"').fetchone()[0]
+        if loaded + rejected != f.rows_read:  # the invariant the whole tool rests on
+            raise RuntimeError(f"{f.name}: {f.rows_read} rows read but {loaded} loaded + {rejected} rejected")
+        con.execute(f"INSERT INTO {schema}.load_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [f.name, f.table.name, f.format, f.sha256, f.rows_read, loaded, rejected])
+    return [t.name for t in TABLES if t.name not in present]
+
+
+def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:
+    """Read, guard and load an extract; return a connection to the loaded database.
+
+    With ``db`` the typed tables replace those in the database file in a single
+    transaction: a failure leaves the file as it was. Without it, they live in memory.
+    """
+    con, found = read_extract(folder)
+    for f in found.files:
+        _type_table(f, con)
+    if db is None:
+        con.execute("BEGIN")
+        absent = _write(con, found, "main")
+        con.execute("COMMIT")
+        target = con
+    else:
+        try:
+            con.execute("ATTACH ? AS store", [str(db)])
+        except duckdb.Error as e:
+            raise InputError(Problem(str(db), _db_open_problem(str(e)))) from None
+        try:
+            con.execute("BEGIN")
+            absent = _write(con, found, "store.main")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.execute("DETACH store")
+        con.close()
+        target = connect(db)
+    report = LoadReport(
+        files=[FileLoad(*r) for r in target.execute(
+            "SELECT FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED FROM load_files "
+            "ORDER BY TABLE_NAME").fetchall()],
+        ignored=found.ignored,
+        absent_tables=absent,
+    )
+    return target, report
+
+
+def _db_open_problem(message: str) -> str:
+    if "lock" in message.lower():
+        return "the database file is in use by another careplan-checks process; try again when it has finished"
+    return "the database file could not be opened (is it a DuckDB file, and is the folder writable?)"
+
+
+def connect(db: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(db))
+    except duckdb.Error as e:
+        raise InputError(Problem(str(db), _db_open_problem(str(e)))) from None

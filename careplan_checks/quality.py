@@ -1,0 +1,149 @@
+"""Data-quality validation: Great Expectations suites generated from the contract.
+
+The loader has already refused cells that cannot be typed; these checks look at
+what typing cannot see: keys that repeat, dates out of order, overlapping
+episodes, a child whose date of birth differs between tables, a child in one
+table and not in another. Findings are warnings (the rows are loaded and the
+rules still run), stored in ``quality_results`` and shown in the report.
+
+Every check runs as SQL inside DuckDB through GX's SQL datasource. GX is
+imported here only, because importing it takes seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from .contract import TABLES, Table
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Check:
+    table: str
+    name: str
+    column: str
+    description: str
+    expectation: Any
+
+
+def _tables_with(column: str) -> list[Table]:
+    return [t for t in TABLES if column in t.column_names and t.name != "header"]
+
+
+def build_checks(present: set[str]) -> list[Check]:
+    """The expectations for the tables present in this extract."""
+    import great_expectations.expectations as gxe
+
+    checks: list[Check] = []
+    for t in TABLES:
+        if t.name not in present:
+            continue
+        add = lambda name, column, description, exp, t=t: checks.append(  # noqa: E731
+            Check(t.name, name, column, description, exp))
+        add("columns", "", "the table has exactly the contract's columns",
+            gxe.ExpectTableColumnsToMatchSet(column_set=[*t.column_names, "_LINE"], exact_match=True))
+        for c in t.columns:
+            if c.required:
+                add("not_null", c.name, f"{c.name} always has a value",
+                    gxe.ExpectColumnValuesToNotBeNull(column=c.name))
+            if c.codes:
+                add("in_code_list", c.name, f"{c.name} holds only contract codes",
+                    gxe.ExpectColumnValuesToBeInSet(column=c.name, value_set=list(c.codes)))
+            if c.kind == "int" and (c.minimum is not None or c.maximum is not None):
+                add("in_range", c.name, f"{c.name} is between {c.minimum} and {c.maximum}",
+                    gxe.ExpectColumnValuesToBeBetween(column=c.name, min_value=c.minimum, max_value=c.maximum))
+        if len(t.key) == 1:
+            add("unique_key", t.key[0], f"one row per {t.key[0]}",
+                gxe.ExpectColumnValuesToBeUnique(column=t.key[0]))
+        elif t.key:
+            add("unique_key", ", ".join(t.key), f"one row per {' + '.join(t.key)}",
+                gxe.ExpectCompoundColumnsToBeUnique(column_list=list(t.key)))
+        for later, earlier in t.date_order:
+            add("date_order", f"{later}, {earlier}", f"{later} is not before {earlier}",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
+        if "DOB" in t.column_names and "header" in present and t.name != "header":
+            add("dob_matches_header", "DOB", "DOB agrees with the header table for the same CHILD",
+                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                    "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b JOIN header h USING (CHILD) "
+                    "WHERE b.DOB IS NOT NULL AND b.DOB <> h.DOB")))
+        if "header" in present and t.name != "header":
+            add("child_in_header", "CHILD", "every CHILD is in the header table",
+                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                    "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b "
+                    "WHERE b.CHILD NOT IN (SELECT CHILD FROM header)")))
+    if "episodes" in present:
+        checks.append(Check("episodes", "no_overlap", "DECOM, DEC",
+                            "a child's episodes do not overlap",
+                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                                "SELECT a.CHILD, a._LINE FROM (SELECT * FROM {batch}) a "
+                                "JOIN episodes b ON a.CHILD = b.CHILD "
+                                "AND a._LINE <> b._LINE AND b.DECOM > a.DECOM "
+                                "AND b.DECOM < coalesce(a.DEC, DATE '9999-12-31')"))))
+        checks.append(Check("episodes", "one_open_episode", "DEC",
+                            "a child has at most one open episode",
+                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                                "SELECT CHILD FROM {batch} WHERE DEC IS NULL "
+                                "GROUP BY CHILD HAVING count(*) > 1"))))
+    if "header" in present:
+        for other in ("episodes",):
+            if other in present:
+                checks.append(Check("header", "child_has_episodes", "CHILD",
+                                    f"every child in the header has {other}",
+                                    gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                                        f"SELECT CHILD FROM {{batch}} WHERE CHILD NOT IN "
+                                        f"(SELECT CHILD FROM {other})"))))
+    return checks
+
+
+RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CHECK_NAME VARCHAR,
+    COLUMN_NAME VARCHAR, DESCRIPTION VARCHAR, SUCCESS BOOLEAN, ELEMENT_COUNT BIGINT,
+    UNEXPECTED_COUNT BIGINT, ERROR VARCHAR)"""
+
+
+def validate(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[tuple]:
+    """Run the generated suites on the loaded tables; store and return the results."""
+    import great_expectations as gx
+
+    from .gx_compat import duckdb_datasource, ephemeral_context
+
+    checks = build_checks(present)
+    context = ephemeral_context()
+    source = duckdb_datasource(context, con)
+    rows: list[tuple] = []
+    for table in sorted({c.table for c in checks}):
+        mine = [c for c in checks if c.table == table]
+        asset = source.add_table_asset(name=table, table_name=table)
+        batch = asset.add_batch_definition_whole_table("whole").get_batch()
+        # Saving the suite gives each expectation an id, by which its result is matched back.
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{table}_contract",
+                                                       expectations=[c.expectation for c in mine]))
+        result = batch.validate(suite, result_format="BASIC")
+        by_id = {r.expectation_config.id: r for r in result.results}
+        if len(by_id) != len(mine):
+            raise RuntimeError(f"data quality: {len(mine)} checks on {table} but {len(by_id)} results")
+        for c, exp in zip(mine, suite.expectations, strict=True):
+            r = by_id[exp.id]
+            info = r.exception_info or {}
+            raised = info.get("raised_exception") or any(
+                isinstance(v, dict) and v.get("exception_traceback") for v in info.values())
+            if raised:
+                log.debug("data-quality check %s.%s could not run: %s", c.table, c.name, str(info)[-300:])
+            res = r.result or {}
+            unexpected = res.get("unexpected_count")
+            if unexpected is None and c.name not in ("columns",):
+                unexpected = res.get("observed_value")
+            rows.append((c.table, c.name, c.column, c.description, bool(r.success),
+                         res.get("element_count"), unexpected, "the check could not run" if raised else None))
+    con.execute(RESULTS_DDL)
+    if rows:
+        con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    failed = sum(1 for r in rows if not r[4])
+    log.info("data quality: %d checks, %d findings", len(rows), failed)
+    return rows

@@ -49,13 +49,20 @@ def ephemeral_context() -> Any:
     """An in-memory GX context: no project folder, no analytics, no progress bars."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
-    for name in ("great_expectations", "great_expectations.core", "great_expectations.data_context"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    config = DataContextConfig(
+        # No docs site: GX would otherwise reserve a temporary folder for one.
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
 
 
 def duckdb_datasource(context: Any, con: duckdb.DuckDBPyConnection, name: str = "extract") -> Any:

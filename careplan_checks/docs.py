@@ -1,0 +1,44 @@
+"""Reference documents generated from the code: the extract contract (and, with the
+rule engine, the rule reference). Tests fail when a committed copy is stale."""
+
+from __future__ import annotations
+
+from .contract import CONTRACT_VERSION, KIND_HELP, TABLES
+
+
+def contract_markdown() -> str:
+    out = [
+        f"# Extract contract, version {CONTRACT_VERSION}",
+        "",
+        "Generated from `careplan_checks/contract.py` by `careplan-checks docs`; do not edit by hand.",
+        "",
+        "An extract is a folder of files, one table per file: CSV (UTF-8, with or without BOM, comma-separated), "
+        "XLSX (one sheet, or a sheet named after the table) or Parquet. A file is recognised by its name "
+        "(`episodes.csv`, `Episodes.xlsx`) or, failing that, by its exact set of headers. Column names and codes "
+        "are case-insensitive; dates are `dd/mm/yyyy` or `yyyy-mm-dd`. Every table may be absent: a rule that "
+        "needs an absent table is reported as not run. A row with a value that cannot be typed is not loaded; it "
+        "is listed in `rejected_rows` with file, line, column and reason.",
+        "",
+        "Extracts must be anonymised: names, addresses, NHS numbers, real UPNs and full postcodes are refused.",
+        "",
+    ]
+    for group, title in (("ssda903", "SSDA903 tables"), ("supplement", "Care-plan supplement")):
+        out += [f"## {title}", ""]
+        for t in (t for t in TABLES if t.group == group):
+            out += [f"### `{t.name}`", "", t.description, ""]
+            if t.key:
+                out += [f"One row per {' + '.join(t.key)}.", ""]
+            out += ["| column | required | type | codes / range | meaning |", "|---|---|---|---|---|"]
+            for c in t.columns:
+                kind = KIND_HELP[c.kind].format(max_length=c.max_length)
+                if c.codes:
+                    allowed = " ".join(f"`{x}`" for x in c.codes)
+                elif c.kind == "int":
+                    allowed = f"{c.minimum}–{c.maximum}"
+                else:
+                    allowed = ""
+                out.append(f"| {c.name} | {'yes' if c.required else ''} | {kind} | {allowed} | {c.description} |")
+            for later, earlier in t.date_order:
+                out.append(f"\n{later} must not be before {earlier} (a data-quality finding, not a rejection).")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"

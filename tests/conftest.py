@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "sample_data"
+
+
+@pytest.fixture
+def extract(tmp_path: Path) -> Path:
+    """A private copy of the built-in sample extract, to break in one place."""
+    dest = tmp_path / "extract"
+    shutil.copytree(SAMPLE, dest)
+    return dest
+
+
+@pytest.fixture
+def cli():
+    from careplan_checks.cli import main
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def write_csv(path: Path, text: str, encoding: str = "utf-8", bom: bool = False) -> Path:
+    data = text.encode(encoding)
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    path.write_bytes(data)
+    return path
+
+
+HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
+EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without interpreter teardown, as the CLI does (see ``careplan_checks.cli.run``):
+    after Great Expectations has run, DuckDB's bindings print a harmless "leaked instances"
+    report at exit that would bury pytest's summary line."""
+    import sys
+
+    if "great_expectations" in sys.modules and not hasattr(config, "workerinput"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(config._exitstatus if hasattr(config, "_exitstatus") else 0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._exitstatus = int(exitstatus)  # type: ignore[attr-defined]

@@ -1,0 +1,209 @@
+"""Reader, guard and loader: every failure path with a real malformed file."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import EPISODES, HEADER, SAMPLE, write_csv
+
+from careplan_checks.errors import InputError
+from careplan_checks.load import load_extract
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int]]:
+    return {r[0]: r[1:] for r in con.execute(
+        "SELECT FILE, ROWS_READ, ROWS_LOADED, ROWS_REJECTED FROM load_files").fetchall()}
+
+
+def test_sample_data_loads_every_table_with_zero_rejects(cli):
+    result = cli("validate", SAMPLE)
+    assert result.exit_code == 0, result.output
+    con, report = load_extract(SAMPLE)
+    assert report.absent_tables == []
+    assert report.rows_rejected == 0
+    for f in report.files:
+        assert f.rows_read == f.rows_loaded > 0 or f.table in ("oc3", "uasc")
+    assert "Data quality:" in result.output and ", 0 findings" in result.output
+
+
+def test_bom_and_both_date_styles_and_lower_case_codes(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,wbri,UN1,,\nC2,f,2012-03-04,WBRI,known,0,\n",
+              bom=True)
+    con, report = load_extract(tmp_path)
+    rows = con.execute("SELECT CHILD, SEX, DOB, ETHNIC, UPN FROM header ORDER BY CHILD").fetchall()
+    assert rows == [("C1", "1", dt.date(2010, 2, 1), "WBRI", "UN1"), ("C2", "F", dt.date(2012, 3, 4), "WBRI", "KNOWN")]
+    assert report.rows_rejected == 0
+
+
+def test_latin1_file_is_refused_naming_file_and_line(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,WBRI,UN1,,\nCé2,1,01/02/2010,WBRI,UN1,,\n",
+              encoding="latin-1")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv, line 3: the file is not UTF-8 encoded" in result.output
+    assert "Cé2" not in result.output and "C\ufffd2" not in result.output
+
+
+def test_utf16_file_is_refused(tmp_path: Path, cli):
+    (tmp_path / "header.csv").write_bytes((HEADER + "C1,1,01/02/2010,WBRI,UN1,,\n").encode("utf-16"))
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv: the file is UTF-16 encoded" in result.output
+
+
+def test_missing_required_column(tmp_path: Path, cli):
+    write_csv(tmp_path / "episodes.csv", "CHILD,RNE,LS,CIN,PLACE\nC1,S,C2,N1,U4\n")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "episodes.csv, line 1: table 'episodes' needs column(s) DECOM, which the header row lacks" in result.output
+
+
+def test_duplicated_header(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB,DOB\nC1,1,01/02/2010,01/02/2010\n")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv, line 1: the header row repeats column(s) DOB" in result.output
+
+
+def test_bad_dates_and_codes_are_rejected_and_counted(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,31/02/2010,WBRI,UN1,,\nC2,1,2024-13-01,WBRI,UN1,,\n"
+              "C3,X,01/02/2010,WBRI,UN1,,\nC4,1,01/02/2010,WBRI,UN1,,\n,1,01/02/2010,WBRI,UN1,,\n")
+    con, report = load_extract(tmp_path)
+    assert _counts(con)["header.csv"] == (5, 1, 4)
+    rejected = con.execute("SELECT LINE, COLUMN_NAME, REASON FROM rejected_rows ORDER BY LINE").fetchall()
+    assert rejected == [
+        (2, "DOB", "DOB is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"),
+        (3, "DOB", "DOB is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"),
+        (4, "SEX", "SEX is not one of the contract codes"),
+        (6, "CHILD", "CHILD is empty, but a value is required"),
+    ]
+
+
+def test_ragged_rows_are_rejected_with_their_line(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,WBRI,UN1,,,extra,fields\nC2,1\n"
+              'C3,1,01/02/2010,WBRI,UN1,,\n')
+    con, _ = load_extract(tmp_path)
+    assert _counts(con)["header.csv"] == (3, 1, 2)
+    assert con.execute("SELECT CHILD, _LINE FROM header").fetchall() == [("C3", 4)]
+    reasons = dict(con.execute("SELECT LINE, REASON FROM rejected_rows").fetchall())
+    assert reasons == {2: "the row has more fields than the header", 3: "the row has fewer fields than the header"}
+
+
+def test_xlsx_with_an_extra_sheet_is_refused_unless_a_sheet_is_named(tmp_path: Path, cli):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws.append(HEADER.strip().split(","))
+    ws.append(["C1", 1, dt.datetime(2010, 2, 1), "WBRI", "UN1", None, None])
+    wb.create_sheet("Notes").append(["prepared by the data team"])
+    wb.save(tmp_path / "header.xlsx")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.xlsx: the workbook has 2 sheets (Data, Notes)" in result.output
+
+    ws.title = "header"
+    wb.save(tmp_path / "header.xlsx")
+    con, report = load_extract(tmp_path)
+    assert con.execute("SELECT CHILD, SEX, DOB, _LINE FROM header").fetchall() == [("C1", "1", dt.date(2010, 2, 1), 2)]
+
+
+def test_parquet_and_recognition_by_headers(tmp_path: Path):
+    src = duckdb.connect()
+    src.execute(f"COPY (SELECT * FROM read_csv('{SAMPLE / 'header.csv'}', all_varchar=true)) "
+                f"TO '{tmp_path / 'children_2025.parquet'}' (FORMAT parquet)")
+    (tmp_path / "readme.txt").write_text("notes")
+    con, report = load_extract(tmp_path)
+    assert [f.table for f in report.files] == ["header"]
+    assert report.files[0].rows_read == report.files[0].rows_loaded == 200
+    assert ("readme.txt", "not a CSV, XLSX or Parquet file") in report.ignored
+
+
+def test_two_files_for_one_table_are_refused(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", HEADER)
+    write_csv(tmp_path / "Header.CSV", HEADER) if not (tmp_path / "Header.CSV").exists() else None
+    write_csv(tmp_path / "children.csv", HEADER)
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "holds table 'header', which" in result.output
+
+
+@pytest.mark.parametrize(("column_line", "value", "expect"), [
+    ("HOME_POST", "EG19 7AB", "1 value(s) look like full postcodes"),
+    ("URN", "A123456789012", "1 value(s) look like real UPNs"),
+    ("URN", "943 476 5919", "1 value(s) look like NHS numbers"),
+])
+def test_guard_refuses_identifiers_in_content(tmp_path: Path, cli, column_line: str, value: str, expect: str):
+    cols = EPISODES.strip().split(",")
+    row = dict.fromkeys(cols, "")
+    row.update(CHILD="C1", DECOM="01/01/2020", RNE="S", LS="C2", CIN="N1", PLACE="U4")
+    row[column_line] = value
+    write_csv(tmp_path / "episodes.csv", EPISODES + "C0,01/01/2019,S,C2,N1,U4,PR1,,,,,,\n"
+              + ",".join(f'"{row[c]}"' for c in cols) + "\n")
+    db = tmp_path / "out.duckdb"
+    result = cli("validate", tmp_path, "--db", db)
+    assert result.exit_code == 2
+    assert f"episodes.csv, line 3, column {column_line}: {expect}" in result.output
+    assert "refused: extracts must be anonymised" in result.output
+    assert value not in result.output
+    assert not db.exists(), "nothing may be written when the guard refuses"
+
+
+def test_guard_refuses_real_upn_in_header(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,WBRI,H801200001001,,\n")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv, line 2, column UPN: 1 value(s) look like real UPNs" in result.output
+    assert "H801200001001" not in result.output
+
+
+def test_guard_refuses_name_and_address_columns(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB,FORENAME,ADDRESS_LINE1\nC1,1,01/02/2010,x,y\n")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv, column FORENAME: the column's name shows it holds direct identifiers" in result.output
+    assert "header.csv, column ADDRESS_LINE1:" in result.output
+
+
+def test_numeric_child_ids_are_not_mistaken_for_nhs_numbers(tmp_path: Path):
+    rows = "".join(f"{1000000000 + i * 7919},1,01/02/2010,WBRI,UN1,,\n" for i in range(40))
+    write_csv(tmp_path / "header.csv", HEADER + rows)
+    con, report = load_extract(tmp_path)
+    assert report.files[0].rows_loaded == 40
+
+
+def test_failed_load_leaves_previous_database_intact(tmp_path: Path, extract: Path):
+    db = tmp_path / "careplan.duckdb"
+    con, _ = load_extract(extract, db)
+    before = con.execute("SELECT count(*) FROM episodes").fetchone()[0]
+    con.close()
+    write_csv(extract / "episodes.csv", "CHILD,DECOM\nC1,01/01/2020\n")  # required columns missing
+    with pytest.raises(InputError):
+        load_extract(extract, db)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM episodes").fetchone()[0] == before
+
+
+def test_rows_read_equals_loaded_plus_rejected_for_every_file(extract: Path):
+    text = (extract / "visits.csv").read_text()
+    (extract / "visits.csv").write_text(text + "C01000001,not a date,Y,Y\nC01000001,2024-01-01,maybe,Y\n")
+    con, report = load_extract(extract)
+    for f in report.files:
+        assert f.rows_read == f.rows_loaded + f.rows_rejected
+    visits = next(f for f in report.files if f.table == "visits")
+    assert visits.rows_rejected == 2
+    assert con.execute("SELECT count(*) FROM rejected_rows").fetchone()[0] == 2
+
+
+def test_empty_and_header_only_files(tmp_path: Path, cli):
+    write_csv(tmp_path / "header.csv", HEADER)
+    con, report = load_extract(tmp_path)
+    assert report.files[0].rows_read == 0
+    write_csv(tmp_path / "episodes.csv", "")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "episodes.csv: the file is empty" in result.output

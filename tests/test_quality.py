@@ -1,0 +1,69 @@
+"""Data-quality suite, and the GX-on-DuckDB compatibility it depends on."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from conftest import write_csv
+
+from careplan_checks.load import load_extract
+from careplan_checks.quality import validate
+
+PROBE = textwrap.dedent("""
+    import os, duckdb
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t AS SELECT range AS a FROM range(10)")
+    from careplan_checks import gx_compat
+    if {patch}:
+        gx_compat.persist_duckdb_connections()
+    import duckdb_engine, great_expectations as gx, great_expectations.expectations as gxe
+    ctx = gx_compat.ephemeral_context()
+    src = ctx.data_sources.add_sql(name="s", connection_string="duckdb:///:memory:",
+        kwargs={{"creator": lambda: duckdb_engine.ConnectionWrapper(con.cursor())}})
+    batch = src.add_table_asset(name="t", table_name="t").add_batch_definition_whole_table("w").get_batch()
+    r = batch.validate(gxe.ExpectColumnValuesToBeBetween(column="a", min_value=0, max_value=5))
+    print("RESULT", r.success, r.result.get("element_count"), r.result.get("unexpected_count"), flush=True)
+    os._exit(0)
+""")
+
+
+def _probe(patch: bool) -> str:
+    out = subprocess.run([sys.executable, "-c", PROBE.format(patch=patch)], capture_output=True, text=True,
+                         timeout=120)
+    return next(line for line in out.stdout.splitlines() if line.startswith("RESULT"))
+
+
+def test_gx_needs_the_persisted_connection_on_duckdb():
+    """If GX fixes upstream issue #10738, the unpatched probe starts working and this
+    test says the compatibility module can go; if the patch stops working, it fails too."""
+    assert _probe(patch=False) == "RESULT False None None"
+    assert _probe(patch=True) == "RESULT False 10 4"
+
+
+def test_quality_findings_for_overlaps_dates_and_cross_table_consistency(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
+              "C1,1,01/02/2010,WBRI,UN1,,\nC2,2,01/02/2011,WBRI,UN1,,\nC9,1,01/02/2011,WBRI,UN1,,\n")
+    write_csv(tmp_path / "episodes.csv",
+              "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
+              "C1,01/01/2020,S,C2,N1,U4,PR1,01/06/2020,X1,CARPL,,,\n"
+              "C1,01/03/2020,P,C2,N1,U6,PR4,,,,,,\n"          # overlaps the first
+              "C2,01/01/2020,S,C2,N1,U4,PR1,01/01/2019,E13,,,,\n"  # ends before it starts
+              "C3,01/01/2020,S,C2,N1,U4,PR1,,,,,,\n")         # not in header
+    write_csv(tmp_path / "reviews.csv", "CHILD,DOB,REVIEW,REVIEW_CODE\nC1,02/02/2010,01/02/2020,PN1\n")
+    con, report = load_extract(tmp_path)
+    results = validate(con, {f.table for f in report.files})
+    failed = {(r[0], r[1]): r[6] for r in results if not r[4]}
+    assert failed == {
+        ("episodes", "no_overlap"): 1,
+        ("episodes", "date_order"): 1,
+        ("episodes", "child_in_header"): 1,
+        ("reviews", "dob_matches_header"): 1,
+        ("header", "child_has_episodes"): 1,
+    }
+    assert all(r[7] is None for r in results), "every check must have run"
+    stored = con.execute("SELECT count(*) FROM quality_results WHERE NOT SUCCESS").fetchone()[0]
+    assert stored == len(failed)

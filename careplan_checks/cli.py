@@ -137,16 +137,207 @@ def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int) 
 
 @main.command()
 @click.option("--out", type=click.Path(path_type=Path), default=Path("docs"), show_default=True)
-def docs(out: Path) -> None:
-    """Write the reference documents generated from the code (contract.md)."""
-    from .docs import contract_markdown
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules folder.")
+@handle_errors
+def docs(out: Path, rules_dir: Path | None) -> None:
+    """Write the reference documents generated from the code (contract.md, rules.md)."""
+    from .docs import contract_markdown, rules_markdown
+    from .rules import DEFAULT_RULES_DIR, load_rules
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "contract.md").write_text(contract_markdown(), encoding="utf-8")
-    click.echo(f"wrote {out / 'contract.md'}")
+    (out / "rules.md").write_text(rules_markdown(load_rules(rules_dir or DEFAULT_RULES_DIR)), encoding="utf-8")
+    click.echo(f"wrote {out / 'contract.md'} and {out / 'rules.md'}")
 
 
-def run() -> None:
+# -------------------------------------------------------------------- rules
+
+_rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None,
+                             help="Folder of rule files (default: the built-in rule pack).")
+
+
+@main.group()
+def rules() -> None:
+    """The rule pack: list, show, test and document the rules."""
+
+
+@rules.command("list")
+@_rules_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@handle_errors
+def rules_list(rules_dir: Path | None, fmt: str) -> None:
+    """Id, severity, area and title of every rule."""
+    from .rules import DEFAULT_RULES_DIR, load_rules
+
+    pack = load_rules(rules_dir or DEFAULT_RULES_DIR)
+    if fmt == "json":
+        click.echo(json.dumps([{"id": r.id, "severity": r.severity, "area": r.area, "title": r.title}
+                               for r in pack], indent=2))
+    elif fmt == "markdown":
+        click.echo("| rule | severity | area | title |\n|---|---|---|---|")
+        for r in pack:
+            click.echo(f"| {r.id} | {r.severity} | {r.area} | {r.title} |")
+    else:
+        for r in pack:
+            click.echo(f"{r.id:<10} {r.severity:<9} {r.area:<14} {r.title}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@_rules_option
+@handle_errors
+def rules_show(rule_id: str, rules_dir: Path | None) -> None:
+    """The rule's file, as written."""
+    from .rules import DEFAULT_RULES_DIR, load_rules
+
+    rule = load_rules(rules_dir or DEFAULT_RULES_DIR, [rule_id])[0]
+    click.echo(rule.path.read_text(encoding="utf-8") if rule.path else rule.model_dump_json(indent=2))
+
+
+@rules.command("test")
+@click.argument("rule_ids", nargs=-1)
+@_rules_option
+@handle_errors
+def rules_test(rule_ids: tuple[str, ...], rules_dir: Path | None) -> None:
+    """Run the rules' inline test cases with pytest; the exit status is pytest's."""
+    import os
+
+    import pytest
+
+    from . import rule_tests
+    from .rules import DEFAULT_RULES_DIR, load_rules
+
+    folder = (rules_dir or DEFAULT_RULES_DIR).resolve()
+    load_rules(folder, list(rule_ids) or None)  # report bad files and unknown ids as usual
+    os.environ["CAREPLAN_RULES_DIR"] = str(folder)
+    os.environ["CAREPLAN_RULES_SELECT"] = ",".join(rule_ids)
+    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", str(folder), rule_tests.__file__])))
+
+
+@rules.command("docs")
+@_rules_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/rules.md"), show_default=True)
+@handle_errors
+def rules_docs(rules_dir: Path | None, out: Path) -> None:
+    """Write the rule reference (docs/rules.md) from the rule files."""
+    from .docs import rules_markdown
+    from .rules import DEFAULT_RULES_DIR, load_rules
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(rules_markdown(load_rules(rules_dir or DEFAULT_RULES_DIR)), encoding="utf-8")
+    click.echo(f"wrote {out}")
+
+
+# ---------------------------------------------------------------------- run
+
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _params(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for v in values:
+        key, sep, value = v.partition("=")
+        rule, dot, name = key.partition(".")
+        if not (sep and dot and rule and name):
+            raise click.BadParameter(f"'{v}' should be RULE.NAME=VALUE", param_hint="--param")
+        out.setdefault(rule, {})[name] = value
+    return out
+
+
+def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
+         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
+         quality: bool = True) -> None:
+    from .engine import collection_year, evaluate, prepare_database
+    from .load import load_extract
+    from .rules import DEFAULT_RULES_DIR, SEVERITY_ORDER, load_rules
+
+    overrides = _params(params)
+    pack = load_rules(rules_dir or DEFAULT_RULES_DIR, select.split(",") if select else None)
+    con, report = load_extract(extract_dir, db)
+    present = {f.table for f in report.files}
+    findings = []
+    if quality:
+        from .quality import validate as run_quality
+
+        findings = [r for r in run_quality(con, present) if not r[4]]
+    prepare_database(con, holidays)
+    window = collection_year(period) if period else None
+    run_id, results = evaluate(con, pack, as_of, window, present, overrides)
+    con.close()
+    if fmt == "json":
+        click.echo(json.dumps({
+            "run_id": run_id, "as_of": as_of.isoformat(),
+            "rows_read": report.rows_read, "rows_rejected": report.rows_rejected,
+            "quality_findings": len(findings),
+            "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
+                       "population": r.population, "exceptions": r.exceptions, "rate": r.rate} for r in results],
+        }, indent=2))
+    else:
+        click.echo(f"as of {as_of}: {report.rows_read} rows read, {report.rows_rejected} rejected, "
+                   f"{len(findings)} data-quality findings")
+        click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
+        for r in results:
+            if r.status == "ran":
+                rate = "—" if r.rate is None else f"{r.rate:.1%}"
+                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.population:>10} {r.exceptions:>10} {rate:>7}  "
+                           f"{r.rule.title}")
+            else:
+                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.status}: {r.message}")
+        total = sum(r.exceptions for r in results)
+        click.echo(f"{total} exceptions in {sum(r.status == 'ran' for r in results)} rules "
+                   f"({sum(r.status == 'not run' for r in results)} not run, "
+                   f"{sum(r.status == 'errored' for r in results)} errored)")
+    if fail_on:
+        limit = SEVERITY_ORDER[fail_on]
+        if any(r.exceptions and SEVERITY_ORDER[r.rule.severity] >= limit for r in results):
+            sys.exit(1)
+
+
+def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    for option in reversed([
+        click.option("--db", type=click.Path(path_type=Path), default=None,
+                     help="DuckDB file that keeps the loaded extract and the results (default: in memory)."),
+        _rules_option,
+        click.option("--select", default=None, help="Only these rules: ID,ID,..."),
+        click.option("--param", "params", multiple=True, help="Override a rule parameter: RULE.NAME=VALUE."),
+        click.option("--period", default=None, help="A DfE collection year such as 2024-25 "
+                     "(default: the 12 months ending on the as-of date)."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
+                     help="Exit 1 if a rule at or above this severity has exceptions."),
+        click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
+        click.option("--holidays", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                     help="CSV of local bank-holiday changes: DATE,ACTION(add|remove),NAME."),
+        click.option("--no-quality", is_flag=True, help="Skip the data-quality checks."),
+    ]):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("extract_dir", type=click.Path(path_type=Path))
+@click.option("--as-of", callback=_date, default=None, help="The date checked at (YYYY-MM-DD; default today).")
+@_run_options
+@handle_errors
+def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
+        params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
+        no_quality: bool) -> None:
+    """Load an extract and run the rules; print a per-rule summary."""
+    _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
+         not no_quality)
+
+
+@main.command()
+@_run_options
+@handle_errors
+def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tuple[str, ...], period: str | None,
+         fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool) -> None:
+    """Run the whole job on the built-in sample extract (as of 31 March 2025)."""
+    from .sample import DEFAULT_AS_OF
+
+    _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality)
+
+
+def entry_point() -> None:
     """Console entry point.
 
     Once Great Expectations has been imported, SQLAlchemy's type caches keep DuckDB

@@ -42,3 +42,22 @@ def contract_markdown() -> str:
                 out.append(f"\n{later} must not be before {earlier} (a data-quality finding, not a rejection).")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def rules_markdown(rules: list) -> str:
+    """The rule reference, for QA officers: what each rule asks, where it comes from, its settings."""
+    out = ["# Rule reference", "",
+           "Generated from `rules/*.yml` by `careplan-checks rules docs`; do not edit by hand.", "",
+           "| rule | severity | area | title |", "|---|---|---|---|"]
+    out += [f"| [{r.id}](#{r.id.lower()}) | {r.severity} | {r.area} | {r.title} |" for r in rules]
+    for r in rules:
+        out += ["", f"## {r.id}", "", f"**{r.title}** — severity {r.severity}, area {r.area}, "
+                f"target {r.target:.0%}, counted in {r.counts}.", "", r.requirement.strip(), "",
+                f"*Why it matters:* {r.rationale.strip()}", "",
+                f"*Source:* {r.source.document}: {r.source.reference}"
+                + ("" if r.source.verified else " (wording not verified against the text)"), "",
+                f"*Tables:* {', '.join(r.tables)}"]
+        if r.parameters:
+            out.append("*Parameters* (override with `--param " + r.id + ".NAME=VALUE`): "
+                       + ", ".join(f"`{k}` = {v}" for k, v in r.parameters.items()))
+    return "\n".join(out).rstrip() + "\n"

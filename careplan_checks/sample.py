@@ -185,7 +185,7 @@ def _child(w: Writer, rng: random.Random, child: str, as_of: dt.date, years: int
         req = a_start + dt.timedelta(days=rng.randint(0, 5))
         if req > as_of:
             continue
-        granted = req + dt.timedelta(days=rng.randint(1, 15 if not _late(rng, 0.08) else 60))
+        granted = req + dt.timedelta(days=rng.randint(1, 7) if not _late(rng, 0.08) else rng.randint(20, 60))
         if granted > as_of or (a_end and granted > a_end):
             granted = None  # still outstanding, or never granted before the allocation ended
         w.add("health_record_access", CHILD=child, WORKER_ID=worker, REQUESTED_DATE=req,
@@ -207,19 +207,18 @@ def _child(w: Writer, rng: random.Random, child: str, as_of: dt.date, years: int
     for e in eps:
         if e.rne in ("S", "P", "T") and not short_break:
             _visits(w, rng, child, e.start, e.end or in_care_until)
-    for prev, e in zip(eps, eps[1:], strict=False):
+    for e in eps[1:]:
         if e.rne in ("P", "T"):
             age_at_move = (e.start - dob).days / 365.25
             if age_at_move < 4:
                 view, audit = "UNABLE", None
             else:
-                view = _pick(rng, {"AGREED": 70, "DISAGREED": 18, "NOT_ASKED": 7, "UNABLE": 5})
+                view = _pick(rng, {"AGREED": 74, "DISAGREED": 18, "NOT_ASKED": 3, "UNABLE": 5})
                 audit = None
                 if view == "DISAGREED" and not _late(rng, 0.25):
                     audit = add_working_days(e.start, rng.randint(2, 18))
                     audit = audit if audit <= as_of else None
             w.add("placement_views", CHILD=child, MOVE_DATE=e.start, CHILD_VIEW=view, AUDIT_DATE=audit)
-            del prev
     if age_years >= 3.5 and not short_break:
         pep = add_working_days(start, rng.randint(2, 9) if not _late(rng, 0.1) else rng.randint(12, 30))
         kind = "INITIAL"
@@ -324,7 +323,8 @@ def _leaving_care(w: Writer, rng: random.Random, child: str, dob: dt.date, start
             w.add("leaving_care", CHILD=child, EVENT="READINESS_ASSESSMENT",
                   EVENT_DATE=left - dt.timedelta(days=rng.randint(10, 60)))
         if rng.random() > 0.1:
-            w.add("leaving_care", CHILD=child, EVENT="CEASE_APPROVAL", EVENT_DATE=left - dt.timedelta(days=rng.randint(1, 9)))
+            w.add("leaving_care", CHILD=child, EVENT="CEASE_APPROVAL",
+                  EVENT_DATE=left - dt.timedelta(days=rng.randint(1, 9)))
     seventeen_half = _add_months(dob, 17 * 12 + 6)
     fostered = eps[-1].place.startswith("U")
     if fostered and seventeen_half <= until and rng.random() > 0.2:

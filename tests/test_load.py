@@ -21,7 +21,7 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int]]:
 def test_sample_data_loads_every_table_with_zero_rejects(cli):
     result = cli("validate", SAMPLE)
     assert result.exit_code == 0, result.output
-    con, report = load_extract(SAMPLE)
+    _con, report = load_extract(SAMPLE)
     assert report.absent_tables == []
     assert report.rows_rejected == 0
     for f in report.files:
@@ -71,7 +71,7 @@ def test_duplicated_header(tmp_path: Path, cli):
 def test_bad_dates_and_codes_are_rejected_and_counted(tmp_path: Path):
     write_csv(tmp_path / "header.csv", HEADER + "C1,1,31/02/2010,WBRI,UN1,,\nC2,1,2024-13-01,WBRI,UN1,,\n"
               "C3,X,01/02/2010,WBRI,UN1,,\nC4,1,01/02/2010,WBRI,UN1,,\n,1,01/02/2010,WBRI,UN1,,\n")
-    con, report = load_extract(tmp_path)
+    con, _report = load_extract(tmp_path)
     assert _counts(con)["header.csv"] == (5, 1, 4)
     rejected = con.execute("SELECT LINE, COLUMN_NAME, REASON FROM rejected_rows ORDER BY LINE").fetchall()
     assert rejected == [
@@ -108,7 +108,7 @@ def test_xlsx_with_an_extra_sheet_is_refused_unless_a_sheet_is_named(tmp_path: P
 
     ws.title = "header"
     wb.save(tmp_path / "header.xlsx")
-    con, report = load_extract(tmp_path)
+    con, _report = load_extract(tmp_path)
     assert con.execute("SELECT CHILD, SEX, DOB, _LINE FROM header").fetchall() == [("C1", "1", dt.date(2010, 2, 1), 2)]
 
 
@@ -117,7 +117,7 @@ def test_parquet_and_recognition_by_headers(tmp_path: Path):
     src.execute(f"COPY (SELECT * FROM read_csv('{SAMPLE / 'header.csv'}', all_varchar=true)) "
                 f"TO '{tmp_path / 'children_2025.parquet'}' (FORMAT parquet)")
     (tmp_path / "readme.txt").write_text("notes")
-    con, report = load_extract(tmp_path)
+    _con, report = load_extract(tmp_path)
     assert [f.table for f in report.files] == ["header"]
     assert report.files[0].rows_read == report.files[0].rows_loaded == 200
     assert ("readme.txt", "not a CSV, XLSX or Parquet file") in report.ignored
@@ -172,7 +172,7 @@ def test_guard_refuses_name_and_address_columns(tmp_path: Path, cli):
 def test_numeric_child_ids_are_not_mistaken_for_nhs_numbers(tmp_path: Path):
     rows = "".join(f"{1000000000 + i * 7919},1,01/02/2010,WBRI,UN1,,\n" for i in range(40))
     write_csv(tmp_path / "header.csv", HEADER + rows)
-    con, report = load_extract(tmp_path)
+    _con, report = load_extract(tmp_path)
     assert report.files[0].rows_loaded == 40
 
 
@@ -201,7 +201,7 @@ def test_rows_read_equals_loaded_plus_rejected_for_every_file(extract: Path):
 
 def test_empty_and_header_only_files(tmp_path: Path, cli):
     write_csv(tmp_path / "header.csv", HEADER)
-    con, report = load_extract(tmp_path)
+    _con, report = load_extract(tmp_path)
     assert report.files[0].rows_read == 0
     write_csv(tmp_path / "episodes.csv", "")
     result = cli("validate", tmp_path)

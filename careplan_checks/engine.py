@@ -1,0 +1,176 @@
+"""Running rules over a loaded extract: bound parameters, results tables, one transaction.
+
+Each rule's population and exception queries run with ``$as_of``,
+``$period_start``, ``$period_end`` and the rule's own parameters bound (never
+pasted into the SQL). A rule whose table is absent from the extract is "not
+run"; a rule that fails is "errored" with its message; neither stops the rest.
+All of a run's results are written in one transaction, so a run that fails
+leaves the previous results as they were.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from . import __version__
+from .calendar import install as install_calendar
+from .contract import TABLES
+from .errors import InputError, Problem
+from .load import create_table_sql
+from .rules import Rule
+
+log = logging.getLogger(__name__)
+
+RESULTS_DDL = """
+CREATE TABLE IF NOT EXISTS runs (RUN_ID INTEGER PRIMARY KEY, STARTED TIMESTAMP, FINISHED TIMESTAMP,
+    STATUS VARCHAR, AS_OF DATE, PERIOD_START DATE, PERIOD_END DATE, TOOL_VERSION VARCHAR);
+CREATE TABLE IF NOT EXISTS rule_results (RUN_ID INTEGER, RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR,
+    AREA VARCHAR, STATUS VARCHAR, MESSAGE VARCHAR, POPULATION BIGINT, EXCEPTIONS BIGINT, TARGET DOUBLE,
+    RULE_HASH VARCHAR, PARAMETERS VARCHAR);
+CREATE TABLE IF NOT EXISTS exceptions (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
+    EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR);
+CREATE TABLE IF NOT EXISTS populations (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
+    EVENT_KEY VARCHAR);
+"""
+
+
+def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
+    """The 12 months ending on the as-of date."""
+    start = duckdb.execute("SELECT (?::DATE - INTERVAL 12 MONTH + INTERVAL 1 DAY)::DATE", [as_of]).fetchall()[0][0]
+    return start, as_of
+
+
+def collection_year(label: str) -> tuple[dt.date, dt.date]:
+    """A DfE collection year such as ``2024-25``: 1 April 2024 to 31 March 2025."""
+    try:
+        first = int(label[:4])
+        if label[4] != "-" or int(label[5:]) != (first + 1) % 100:
+            raise ValueError
+    except (ValueError, IndexError):
+        raise InputError(Problem("--period", "give a collection year such as 2024-25")) from None
+    return dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
+
+
+def prepare_database(con: duckdb.DuckDBPyConnection, holidays: Path | None = None) -> None:
+    """Make sure every contract table exists (empty if the extract lacked it), then install the
+    working-day calendar and the shared views."""
+    existing = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    for t in TABLES:
+        if t.name not in existing:
+            con.execute(create_table_sql(t).replace("CREATE OR REPLACE TABLE", "CREATE TABLE"))
+    install_calendar(con, holidays)
+    con.execute(resources.files("careplan_checks").joinpath("views.sql").read_text(encoding="utf-8"))
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    status: str  # ran | not run | errored
+    message: str = ""
+    population: int = 0
+    exceptions: int = 0
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float | None:
+        if self.status != "ran" or self.population == 0:
+            return None
+        return max(0.0, 1 - self.exceptions / self.population)
+
+
+def resolve_parameters(rule: Rule, overrides: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """The rule's parameters with ``--param RULE.NAME=VALUE`` overrides, typed as the default."""
+    values: dict[str, Any] = dict(rule.parameters)
+    for name, raw in overrides.get(rule.id, {}).items():
+        if name not in values:
+            raise InputError(Problem("--param", f"{rule.id} has no parameter '{name}' "
+                                     f"(it has {', '.join(values) or 'none'})"))
+        default = values[name]
+        try:
+            values[name] = type(default)(raw)
+        except ValueError:
+            raise InputError(Problem("--param", f"{rule.id}.{name} must be a {type(default).__name__}")) from None
+    return values
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
+             period: tuple[dt.date, dt.date] | None = None, present: set[str] | None = None,
+             overrides: dict[str, dict[str, str]] | None = None) -> tuple[int, list[RuleResult]]:
+    """Run the rules, then store their results under a new run id in one transaction.
+
+    Each rule runs into temporary tables first: a failing statement aborts a DuckDB
+    transaction, so rules are evaluated outside it and only the copy is transactional.
+    """
+    period_start, period_end = period or default_period(as_of)
+    overrides = overrides or {}
+    params = {rule.id: resolve_parameters(rule, overrides) for rule in rules}
+    con.execute(RESULTS_DDL)
+    con.execute("CREATE OR REPLACE TEMP TABLE _exceptions AS SELECT * EXCLUDE (RUN_ID) FROM exceptions LIMIT 0")
+    con.execute("CREATE OR REPLACE TEMP TABLE _populations AS SELECT * EXCLUDE (RUN_ID) FROM populations LIMIT 0")
+    started = dt.datetime.now()
+    results = [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present) for rule in rules]
+    con.execute("BEGIN")
+    try:
+        run_id = con.execute("SELECT coalesce(max(RUN_ID), 0) + 1 FROM runs").fetchone()[0]
+        con.execute("INSERT INTO runs VALUES (?, ?, now(), 'succeeded', ?, ?, ?, ?)",
+                    [run_id, started, as_of, period_start, period_end, __version__])
+        con.executemany("INSERT INTO rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+            [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
+             r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results])
+        con.execute("INSERT INTO exceptions SELECT ?, * FROM _exceptions", [run_id])
+        con.execute("INSERT INTO populations SELECT ?, * FROM _populations", [run_id])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("DROP TABLE _exceptions; DROP TABLE _populations")
+    return run_id, results
+
+
+def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
+              period_end: dt.date, params: dict[str, Any], present: set[str] | None) -> RuleResult:
+    if present is not None:
+        missing = [t for t in rule.tables if t not in present]
+        if missing:
+            return RuleResult(rule, "not run", f"missing table {', '.join(missing)}", parameters=params)
+    if (rule.applies_from and as_of < rule.applies_from) or (rule.applies_until and as_of > rule.applies_until):
+        return RuleResult(rule, "not run", "the rule does not apply on the as-of date", parameters=params)
+    values = {**params, "as_of": as_of, "period_start": period_start, "period_end": period_end}
+    try:
+        exc_cols = [d[0] for d in con.execute(f"SELECT * FROM ({rule.exception_query}) LIMIT 0",
+                                              rule.bind(rule.exception_query, values)).description]
+        key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in exc_cols else "NULL::VARCHAR"
+        done = "DONE_DATE" if "DONE_DATE" in exc_cols else "NULL::DATE"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_exc AS
+            SELECT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE,
+                   greatest(0, coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE)::INTEGER AS DAYS_OVERDUE,
+                   DETAIL,
+                   substr(sha256(concat_ws('|', '{rule.id}', CHILD, EVENT_DATE::VARCHAR, coalesce(EVENT_KEY, ''))),
+                          1, 16) AS FINGERPRINT
+            FROM (SELECT DISTINCT ON (CHILD, EVENT_DATE, {key}) CHILD::VARCHAR AS CHILD,
+                         EVENT_DATE::DATE AS EVENT_DATE, {key} AS EVENT_KEY, DUE_DATE::DATE AS DUE_DATE,
+                         {done}::DATE AS DONE_DATE, DETAIL::VARCHAR AS DETAIL
+                  FROM ({rule.exception_query}) q)""", {**rule.bind(rule.exception_query, values), "as_of": as_of})
+        pop_cols = [d[0] for d in con.execute(f"SELECT * FROM ({rule.population_query}) LIMIT 0",
+                                              rule.bind(rule.population_query, values)).description]
+        pkey = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in pop_cols else "NULL::VARCHAR"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
+            SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE,
+                   {pkey} AS EVENT_KEY
+            FROM ({rule.population_query}) q""", rule.bind(rule.population_query, values))
+    except duckdb.Error as e:
+        log.warning("rule %s errored: %s", rule.id, str(e).splitlines()[0])
+        return RuleResult(rule, "errored", str(e).splitlines()[0], parameters=params)
+    con.execute("INSERT INTO _exceptions SELECT * FROM _rule_exc")
+    con.execute("INSERT INTO _populations SELECT * FROM _rule_pop")
+    n_exc = con.execute("SELECT count(*) FROM _rule_exc").fetchone()[0]
+    n_pop = con.execute("SELECT count(*) FROM _rule_pop").fetchone()[0]
+    return RuleResult(rule, "ran", "", n_pop, n_exc, params)

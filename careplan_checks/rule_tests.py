@@ -1,0 +1,59 @@
+"""Each rule's inline ``tests``, as one pytest test per case.
+
+Collected by the project's own ``pytest`` run (``tests/test_rule_cases.py``
+imports ``test_rule_case``) and by ``careplan-checks rules test [ID...]``,
+which runs pytest on this file; the rules folder and selection come from the
+environment variables ``CAREPLAN_RULES_DIR`` and ``CAREPLAN_RULES_SELECT``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from .contract import TABLES_BY_NAME
+from .engine import evaluate, prepare_database
+from .rules import DEFAULT_RULES_DIR, Case, Rule, load_rules
+
+
+def run_case(rule: Rule, case: Case) -> tuple[set[tuple[str, dt.date, str | None]], int]:
+    """Load the case's rows into a fresh database and run the rule: (exception keys, population)."""
+    con = duckdb.connect(":memory:")
+    prepare_database(con)
+    for table, rows in case.data.items():
+        cols = TABLES_BY_NAME[table].column_names
+        con.executemany(
+            f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
+            [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
+    _, results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in case.parameters.items()}})
+    result = results[0]
+    if result.status != "ran":
+        raise AssertionError(f"{rule.id} did not run: {result.status} {result.message}")
+    keys = {(c, d, k) for c, d, k in con.execute("SELECT CHILD, EVENT_DATE, EVENT_KEY FROM exceptions").fetchall()}
+    return keys, result.population
+
+
+def expected_keys(case: Case) -> set[tuple[str, dt.date, str | None]]:
+    return {(str(e["CHILD"]), e["EVENT_DATE"], None if e.get("EVENT_KEY") is None else str(e["EVENT_KEY"]))
+            for e in case.expect}
+
+
+def _params() -> list[Any]:
+    folder = Path(os.environ.get("CAREPLAN_RULES_DIR") or DEFAULT_RULES_DIR)
+    select = [s for s in os.environ.get("CAREPLAN_RULES_SELECT", "").split(",") if s]
+    return [pytest.param(rule, case, id=f"{rule.id}::{case.name}")
+            for rule in load_rules(folder, select or None) for case in rule.tests]
+
+
+@pytest.mark.parametrize(("rule", "case"), _params())
+def test_rule_case(rule: Rule, case: Case) -> None:
+    got, population = run_case(rule, case)
+    want = expected_keys(case)
+    assert got == want, f"{rule.id} / {case.name}: missing {sorted(want - got)}, unexpected {sorted(got - want)}"
+    if case.population is not None:
+        assert population == case.population, f"{rule.id} / {case.name}: population {population}"

@@ -1,0 +1,271 @@
+"""The rule model: reading and validating ``rules/*.yml``.
+
+A rule is data: metadata, the citation of the guidance it checks, parameters,
+SQL for the eligible population and for the exceptions, and its own test
+cases. Everything that can be checked without an extract is checked when the
+rules are read (fields, ids, tables, read-only SQL, the columns the SQL
+returns), so a broken rule file stops the run before any data is touched, with
+``rules/<ID>.yml: <field>: <problem>`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .contract import TABLES_BY_NAME
+from .errors import InputError, Problem
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+
+Severity = Literal["critical", "high", "medium", "low"]
+SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+Area = Literal["care-planning", "reviews", "visits", "placements", "health", "education", "missing",
+               "leaving-care", "data-quality"]
+
+BUILTIN_PARAMETERS = ("as_of", "period_start", "period_end")
+EXCEPTION_COLUMNS = ("CHILD", "EVENT_DATE", "DUE_DATE", "DETAIL")
+OPTIONAL_EXCEPTION_COLUMNS = ("EVENT_KEY", "DONE_DATE")
+POPULATION_COLUMNS = ("CHILD", "EVENT_DATE")
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+# Table functions that read or write files, and statements that change state, are refused
+# inside a SELECT too: a rule only reads the loaded tables.
+_FORBIDDEN = re.compile(
+    r"\b(read_\w+|glob|sniff_csv|parquet_\w+|delta_scan|iceberg_\w+|query_table|query|getenv|"
+    r"copy|attach|detach|install|load|export|import|pragma|checkpoint|setseed)\s*\(",
+    re.IGNORECASE,
+)
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document: str
+    reference: str
+    verified: bool = False
+
+
+class Case(BaseModel):
+    """One inline test: tables as rows, optional parameter overrides, expected exception keys."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    as_of: dt.date = dt.date(2025, 3, 31)
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
+    expect: list[dict[str, Any]]
+    population: int | None = None
+
+    @field_validator("data")
+    @classmethod
+    def _known_tables(cls, v: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+        for table, rows in v.items():
+            if table not in TABLES_BY_NAME:
+                raise ValueError(f"unknown table '{table}'")
+            cols = set(TABLES_BY_NAME[table].column_names)
+            for row in rows:
+                extra = set(row) - cols
+                if extra:
+                    raise ValueError(f"table '{table}' has no column(s) {', '.join(sorted(extra))}")
+        return v
+
+    @field_validator("expect")
+    @classmethod
+    def _keys(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for item in v:
+            if not {"CHILD", "EVENT_DATE"} <= set(item):
+                raise ValueError("each expected exception needs CHILD and EVENT_DATE")
+        return v
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(pattern=r"^[A-Z]+-[0-9]{2}[A-Z]?$")
+    title: str
+    severity: Severity
+    area: Area
+    source: Source
+    rationale: str
+    requirement: str
+    tables: list[str] = Field(min_length=1)
+    target: float = Field(default=0.95, ge=0, le=1)
+    counts: Literal["working days", "calendar days", "hours", "months"] = "calendar days"
+    parameters: dict[str, int | float | str] = Field(default_factory=dict)
+    applies_from: dt.date | None = None
+    applies_until: dt.date | None = None
+    with_: str | None = Field(default=None, alias="with")
+    population: str
+    sql: str
+    tests: list[Case] = Field(min_length=2)
+
+    path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, v: list[str]) -> list[str]:
+        unknown = [t for t in v if t not in TABLES_BY_NAME]
+        if unknown:
+            raise ValueError(f"unknown table(s) {', '.join(unknown)}; the contract has "
+                             f"{', '.join(TABLES_BY_NAME)}")
+        return v
+
+    @property
+    def population_query(self) -> str:
+        """The population SQL with the shared ``with`` expressions in front."""
+        return f"WITH {self.with_}\n{self.population}" if self.with_ else self.population
+
+    @property
+    def exception_query(self) -> str:
+        return f"WITH {self.with_}\n{self.sql}" if self.with_ else self.sql
+
+    @field_validator("population", "sql")
+    @classmethod
+    def _read_only(cls, v: str) -> str:
+        return _check_read_only(v)
+
+    @field_validator("with_")
+    @classmethod
+    def _read_only_with(cls, v: str | None) -> str | None:
+        if v is not None:
+            _check_read_only(f"WITH {v} SELECT 1")
+        return v
+
+
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameter_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        clash = [k for k in v if k in BUILTIN_PARAMETERS]
+        if clash:
+            raise ValueError(f"{', '.join(clash)} is provided by the engine and cannot be a rule parameter")
+        return v
+
+    @model_validator(mode="after")
+    def _cases(self) -> Rule:
+        if not any(c.expect for c in self.tests) or not any(not c.expect for c in self.tests):
+            raise ValueError("tests need at least one failing case (expect not empty) and one passing "
+                             "case (expect: [])")
+        for name in (*_PARAM.findall(self.exception_query), *_PARAM.findall(self.population_query)):
+            if name not in self.parameters and name not in BUILTIN_PARAMETERS:
+                raise ValueError(f"the SQL uses ${name}, which is not in parameters")
+        return self
+
+    @cached_property
+    def content_hash(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path else ""
+
+    def bind(self, sql: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The parameters this SQL text uses, from ``values`` (DuckDB refuses extra ones)."""
+        return {name: values[name] for name in dict.fromkeys(_PARAM.findall(sql))}
+
+
+def _check_read_only(v: str) -> str:
+    try:
+        statements = duckdb.extract_statements(v)
+    except duckdb.Error as e:
+        raise ValueError(f"is not valid SQL ({str(e).splitlines()[0]})") from None
+    if len(statements) != 1:
+        raise ValueError(f"must be exactly one SELECT statement (found {len(statements)})")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        raise ValueError("must be a read-only SELECT: rules may not write or change anything")
+    m = _FORBIDDEN.search(v)
+    if m:
+        raise ValueError(f"may not call {m.group(1)}(): rules read only the loaded tables")
+    return v
+
+
+def _format_error(path: Path, e: ValidationError) -> list[Problem]:
+    problems = []
+    for err in e.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "missing":
+            msg = f"'{loc}' is required"
+            problems.append(Problem(f"{path.parent.name}/{path.name}", msg))
+            continue
+        problems.append(Problem(f"{path.parent.name}/{path.name}", f"{loc}: {msg}"))
+    return problems
+
+
+def read_rule(path: Path) -> Rule:
+    where = f"{path.parent.name}/{path.name}"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(Problem(where, "is not valid YAML", line=mark.line + 1 if mark else None)) from None
+    if not isinstance(raw, dict):
+        raise InputError(Problem(where, "must be a YAML mapping of fields"))
+    try:
+        rule = Rule.model_validate(raw)
+    except ValidationError as e:
+        raise InputError(_format_error(path, e)) from None
+    if rule.id != path.stem:
+        raise InputError(Problem(where, f"id: '{rule.id}' must match the file name '{path.stem}'"))
+    rule.path = path
+    return rule
+
+
+def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None) -> list[Rule]:
+    """Read and check every rule in ``folder``; all problems are reported together."""
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), "is not a folder of rules"))
+    problems: list[Problem] = []
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.y*ml")):
+        try:
+            rule = read_rule(path)
+        except InputError as e:
+            problems.extend(e.problems)
+            continue
+        if rule.id in seen:
+            problems.append(Problem(f"{folder.name}/{path.name}", f"id: '{rule.id}' is also used by {seen[rule.id]}"))
+        seen[rule.id] = path.name
+        rules.append(rule)
+    if not problems:
+        problems.extend(check_sql(rules))
+    if problems:
+        raise InputError(problems)
+    if select:
+        unknown = [s for s in select if s not in seen]
+        if unknown:
+            raise InputError(Problem("--select", f"no rule called {', '.join(unknown)}"))
+        rules = [r for r in rules if r.id in select]
+    return rules
+
+
+def check_sql(rules: list[Rule]) -> list[Problem]:
+    """Run each rule's SQL on an empty database of the contract's tables: catches unknown tables
+    and columns, syntax errors and missing result columns before any data is loaded."""
+    from .engine import prepare_database
+
+    con = duckdb.connect(":memory:")
+    prepare_database(con)
+    problems = []
+    for rule in rules:
+        where = f"{rule.path.parent.name}/{rule.path.name}" if rule.path else rule.id
+        values = {**dict(rule.parameters), "as_of": dt.date(2025, 3, 31), "period_start": dt.date(2024, 4, 1),
+                  "period_end": dt.date(2025, 3, 31)}
+        for field, sql, needed in (("sql", rule.exception_query, EXCEPTION_COLUMNS),
+                                   ("population", rule.population_query, POPULATION_COLUMNS)):
+            try:
+                cur = con.execute(f"SELECT * FROM ({sql}) LIMIT 0", rule.bind(sql, values))
+            except duckdb.Error as e:
+                problems.append(Problem(where, f"{field}: {str(e).splitlines()[0]}"))
+                continue
+            got = [d[0] for d in cur.description]
+            missing = [c for c in needed if c not in got]
+            if missing:
+                problems.append(Problem(where, f"{field}: the query must return column(s) {', '.join(missing)}"))
+    con.close()
+    return problems

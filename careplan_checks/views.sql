@@ -1,0 +1,82 @@
+-- Shared derived views that rules build on instead of repeating SQL.
+-- They take no parameters: anything that depends on the as-of date stays in the rules.
+
+-- A period of care: consecutive episodes with no gap. A new period starts with RNE = 'S'
+-- or when an episode does not begin on the day the previous one ended.
+CREATE OR REPLACE VIEW periods_of_care AS
+WITH e AS (
+    SELECT *, CASE WHEN RNE = 'S'
+                     OR lag(DEC) OVER (PARTITION BY CHILD ORDER BY DECOM) IS DISTINCT FROM DECOM
+                   THEN 1 ELSE 0 END AS _new
+    FROM episodes
+), n AS (
+    SELECT *, sum(_new) OVER (PARTITION BY CHILD ORDER BY DECOM) AS PERIOD_NO FROM e
+)
+SELECT CHILD, PERIOD_NO,
+       min(DECOM) AS PERIOD_START,
+       CASE WHEN count(*) FILTER (WHERE DEC IS NULL) > 0 THEN NULL ELSE max(DEC) END AS PERIOD_END,
+       arg_min(LS, DECOM) AS FIRST_LS,
+       bool_and(LS IN ('V3', 'V4')) AS SHORT_BREAKS_ONLY,
+       arg_max(REC, DECOM) AS REC
+FROM n GROUP BY CHILD, PERIOD_NO;
+
+-- A placement: an episode that starts a new placement (every reason for a new episode but a
+-- change of legal status only, L). IS_MOVE marks a move within a period of care; REASON is
+-- the reason the previous placement ended (REASON_PLACE_CHANGE of the previous episode).
+CREATE OR REPLACE VIEW placements AS
+WITH e AS (
+    SELECT e.*, p.PERIOD_NO, p.PERIOD_START, p.PERIOD_END,
+           lag(REASON_PLACE_CHANGE) OVER (PARTITION BY e.CHILD ORDER BY DECOM) AS PREV_REASON
+    FROM episodes e JOIN periods_of_care p
+      ON p.CHILD = e.CHILD AND e.DECOM >= p.PERIOD_START AND e.DECOM <= coalesce(p.PERIOD_END, DATE '9999-12-31')
+), s AS (
+    SELECT * FROM e WHERE RNE <> 'L'
+)
+SELECT CHILD, PERIOD_NO, DECOM AS PLACEMENT_START,
+       coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY DECOM), PERIOD_END) AS PLACEMENT_END,
+       PLACE, LS, RNE,
+       DECOM > PERIOD_START AS IS_MOVE,
+       CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON
+FROM s;
+
+-- The child's date of birth, from the header table.
+CREATE OR REPLACE VIEW children AS SELECT CHILD, DOB, SEX FROM header;
+
+-- Eligible child (CA89 Sch 2 para 19B; CPPCR reg 40): looked after for 13 weeks (91 days) in all,
+-- in periods beginning after the 14th birthday and ending after the 16th, short breaks excluded.
+-- ELIGIBLE_FROM is the first day all of that holds while the child is looked after; the child
+-- stays eligible while that period of care lasts (the rules check the age limit of 18).
+CREATE OR REPLACE VIEW eligibility AS
+WITH p AS (
+    SELECT p.CHILD, c.DOB,
+           greatest(p.PERIOD_START, c.DOB + INTERVAL 14 YEAR)::DATE AS S,
+           p.PERIOD_END AS E, p.PERIOD_START, p.PERIOD_NO
+    FROM periods_of_care p JOIN children c USING (CHILD)
+    WHERE NOT p.SHORT_BREAKS_ONLY
+      AND coalesce(p.PERIOD_END, DATE '9999-12-31') > (c.DOB + INTERVAL 14 YEAR)
+), d AS (
+    SELECT *, coalesce(sum(coalesce(E, DATE '9999-12-31') - S) OVER (
+                  PARTITION BY CHILD ORDER BY S ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BEFORE
+    FROM p
+), q AS (
+    SELECT CHILD, DOB, PERIOD_NO, PERIOD_START, E AS PERIOD_END,
+           greatest(S + (91 - least(BEFORE, 91))::INTEGER, (DOB + INTERVAL 16 YEAR)::DATE) AS ELIGIBLE_FROM
+    FROM d
+)
+SELECT CHILD, DOB, PERIOD_NO, PERIOD_START, PERIOD_END, ELIGIBLE_FROM
+FROM q
+WHERE ELIGIBLE_FROM < coalesce(PERIOD_END, DATE '9999-12-31')
+  AND ELIGIBLE_FROM < (DOB + INTERVAL 18 YEAR);
+
+-- What a night reports (DESIGN.md section 4), for an obligation due on DUE and done on DONE
+-- (NULL while outstanding): every item overdue at the as-of date, and every item done late
+-- whose due date falls in the period. An action on the due date is on time.
+CREATE OR REPLACE MACRO is_exception(due, done, as_of, period_start, period_end) AS
+    (due <= as_of AND (done IS NULL OR done > as_of))
+    OR (done > due AND done <= as_of AND due BETWEEN period_start AND period_end);
+
+-- The items a rule's compliance rate counts: due in the period (and by the as-of date), or
+-- still outstanding and overdue at the as-of date whenever they fell due.
+CREATE OR REPLACE MACRO in_population(due, done, as_of, period_start, period_end) AS
+    (due BETWEEN period_start AND least(period_end, as_of))
+    OR (due <= as_of AND (done IS NULL OR done > as_of));

@@ -1,0 +1,188 @@
+"""Rule engine: rule files, evaluation, CLI. Each rule's own cases run in test_rule_cases.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import REPO, SAMPLE
+
+from careplan_checks import calendar
+from careplan_checks.docs import rules_markdown
+from careplan_checks.rules import load_rules
+
+RULES = REPO / "rules"
+
+
+@pytest.fixture
+def pack(tmp_path: Path) -> Path:
+    dest = tmp_path / "rules"
+    shutil.copytree(RULES, dest)
+    return dest
+
+
+NEW_RULE = """
+id: TEST-01
+title: Child has no visit recorded at all
+severity: low
+area: visits
+source: {document: test, reference: test}
+rationale: A test rule.
+requirement: Every child in the header has at least one visit.
+tables: [header, visits]
+parameters: {grace_days: 0}
+population: SELECT CHILD, DOB AS EVENT_DATE FROM header
+sql: |
+  SELECT h.CHILD, h.DOB AS EVENT_DATE, $as_of + $grace_days AS DUE_DATE, 'no visit' AS DETAIL
+  FROM header h WHERE h.CHILD NOT IN (SELECT CHILD FROM visits)
+tests:
+  - name: visited
+    data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}], visits: [{CHILD: C1, VISIT_DATE: 2025-01-01, SEEN: Y}]}
+    expect: []
+  - name: not_visited
+    data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}
+    expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]
+"""
+
+
+def test_adding_a_rule_is_one_yaml_file(pack: Path, cli):
+    (pack / "TEST-01.yml").write_text(NEW_RULE)
+    listed = cli("rules", "list", "--rules", pack)
+    assert "TEST-01    low       visits" in listed.output
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--select", "TEST-01", "--no-quality")
+    assert result.exit_code == 0, result.output
+    unvisited = duckdb.sql(f"SELECT count(*) FROM read_csv('{SAMPLE / 'header.csv'}') WHERE CHILD NOT IN "
+                           f"(SELECT CHILD FROM read_csv('{SAMPLE / 'visits.csv'}'))").fetchall()[0][0]
+    assert f"TEST-01    low              200 {unvisited:>10}" in result.output
+    tested = cli("rules", "test", "TEST-01", "--rules", pack)
+    assert tested.exit_code == 0
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda t: t.replace("severity: low\n", ""), "rules/TEST-01.yml: 'severity' is required"),
+    (lambda t: t.replace("severity: low", "severity: urgent"),
+     "rules/TEST-01.yml: severity: Input should be 'critical', 'high', 'medium' or 'low'"),
+    (lambda t: t.replace("population: SELECT CHILD, DOB AS EVENT_DATE FROM header",
+                         "population: DELETE FROM header"),
+     "rules/TEST-01.yml: population: must be a read-only SELECT: rules may not write or change anything"),
+    (lambda t: t.replace("SELECT h.CHILD, h.DOB", "SELECT h.DOB"),
+     "rules/TEST-01.yml: sql: the query must return column(s) CHILD"),
+    (lambda t: t.replace("tables: [header, visits]", "tables: [header, visitz]"),
+     "rules/TEST-01.yml: tables: Value error, unknown table(s) visitz"),
+    (lambda t: t.replace("FROM header h WHERE", "FROM read_csv('/etc/passwd') h WHERE"),
+     "rules/TEST-01.yml: sql: may not call read_csv()"),
+    (lambda t: t.replace("    expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]", "    expect: []"),
+     "rules/TEST-01.yml: (file): tests need at least one failing case"),
+    (lambda t: t.replace("id: TEST-01", "id: TEST-02"), "rules/TEST-01.yml: id: 'TEST-02' must match the file name"),
+])
+def test_bad_rule_files_give_file_and_field_and_exit_2(pack: Path, cli, edit, message: str):
+    (pack / "TEST-01.yml").write_text(edit(NEW_RULE))
+    result = cli("rules", "list", "--rules", pack)
+    assert result.exit_code == 2
+    assert message.replace("Value error, ", "") in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_rule_that_errors_at_run_time_does_not_stop_the_others(pack: Path, cli):
+    # Valid on the empty schema, fails on the data: a cast that only real rows reach.
+    broken = NEW_RULE.replace("'no visit' AS DETAIL", "CAST(h.CHILD AS INTEGER)::VARCHAR AS DETAIL")
+    (pack / "TEST-01.yml").write_text(broken)
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--no-quality", "--format", "json")
+    assert result.exit_code == 0
+    import json
+
+    by_id = {r["id"]: r for r in json.loads(result.output)["rules"]}
+    assert by_id["TEST-01"]["status"] == "errored"
+    assert "Conversion Error" in by_id["TEST-01"]["message"]
+    assert by_id["REV-01"]["status"] == "ran"
+
+
+def test_rule_needing_an_absent_table_is_not_run(tmp_path: Path, cli):
+    extract = tmp_path / "x"
+    shutil.copytree(SAMPLE, extract)
+    (extract / "placement_views.csv").unlink()
+    result = cli("run", extract, "--as-of", "2025-03-31", "--no-quality")
+    assert "PLACE-01   high      not run: missing table placement_views" in result.output
+
+
+def test_parameters_are_bound_and_overridable(cli):
+    base = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality", "--format", "json")
+    loose = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality", "--format", "json",
+                "--param", "PLACE-01.audit_within_working_days=400")
+    import json
+
+    strict_n = json.loads(base.output)["rules"][0]["exceptions"]
+    loose_n = json.loads(loose.output)["rules"][0]["exceptions"]
+    assert loose_n < strict_n
+    bad = cli("run", SAMPLE, "--select", "PLACE-01", "--param", "PLACE-01.nope=1")
+    assert bad.exit_code == 2 and "PLACE-01 has no parameter 'nope'" in bad.output
+
+
+def test_fail_on_sets_exit_status_1(cli):
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality", "--fail-on", "high")
+    assert result.exit_code == 1
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality",
+                 "--fail-on", "critical")
+    assert result.exit_code == 0
+
+
+def test_results_are_stored_per_run(tmp_path: Path, cli):
+    db = tmp_path / "c.duckdb"
+    for _ in range(2):
+        assert cli("demo", "--db", db, "--no-quality").exit_code == 0
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*), max(RUN_ID) FROM runs WHERE STATUS = 'succeeded'").fetchone() == (2, 2)
+    per_run = con.execute("SELECT RUN_ID, count(*) FROM exceptions GROUP BY 1 ORDER BY 1").fetchall()
+    assert per_run[0][1] == per_run[1][1] > 0
+    stored = con.execute("SELECT sum(EXCEPTIONS) FROM rule_results WHERE RUN_ID = 2").fetchone()[0]
+    assert stored == per_run[1][1]
+
+
+@pytest.mark.parametrize(("start", "n", "expected"), [
+    (dt.date(2022, 6, 1), 1, dt.date(2022, 6, 6)),     # Platinum Jubilee: Thu 2 and Fri 3 June 2022
+    (dt.date(2022, 9, 16), 1, dt.date(2022, 9, 20)),   # state funeral, Mon 19 September 2022
+    (dt.date(2023, 5, 5), 1, dt.date(2023, 5, 9)),     # coronation, Mon 8 May 2023
+    (dt.date(2020, 5, 7), 1, dt.date(2020, 5, 11)),    # VE Day, early-May holiday moved to Fri 8 May 2020
+    (dt.date(2020, 5, 1), 1, dt.date(2020, 5, 4)),     # ... so Mon 4 May 2020 was a working day
+    (dt.date(2022, 12, 23), 2, dt.date(2022, 12, 29)),  # 25 Dec a Sunday: 26 and 27 Dec are holidays
+    (dt.date(2024, 3, 28), 1, dt.date(2024, 4, 2)),    # Good Friday and Easter Monday
+    (dt.date(2025, 1, 4), 1, dt.date(2025, 1, 6)),     # a Saturday trigger: the first working day is Monday
+])
+def test_working_days_match_hand_checked_dates(start: dt.date, n: int, expected: dt.date):
+    con = duckdb.connect()
+    calendar.install(con)
+    assert con.execute("SELECT add_working_days(?, ?)", [start, n]).fetchone()[0] == expected
+    assert con.execute("SELECT working_days_between(?, ?)", [start, expected]).fetchone()[0] == n
+    assert calendar.add_working_days(start, n) == expected
+
+
+def test_local_holiday_override(tmp_path: Path):
+    f = tmp_path / "h.csv"
+    f.write_text("DATE,ACTION,NAME\n2026-06-01,add,Local proclamation\n")
+    con = duckdb.connect()
+    calendar.install(con, f)
+    assert con.execute("SELECT add_working_days(DATE '2026-05-29', 1)").fetchone()[0] == dt.date(2026, 6, 2)
+
+
+def test_calendar_months_clamp_to_month_end():
+    con = duckdb.connect()
+    calendar.install(con)
+    assert con.execute("SELECT add_months(DATE '2024-01-31', 1), add_months(DATE '2023-01-31', 1), "
+                       "add_months(DATE '2024-08-31', 6)").fetchone() == (
+        dt.date(2024, 2, 29), dt.date(2023, 2, 28), dt.date(2025, 2, 28))
+
+
+def test_rule_reference_is_current():
+    committed = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert committed == rules_markdown(load_rules(RULES)), "docs/rules.md is stale: run 'careplan-checks docs'"
+
+
+def test_demo_runs_every_rule(cli):
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    assert "0 not run, 0 errored" in result.output
+    for rule in load_rules(RULES):
+        assert rule.id in result.output

@@ -1,0 +1,3 @@
+"""Every rule's inline test cases, one pytest test per case."""
+
+from careplan_checks.rule_tests import test_rule_case  # noqa: F401

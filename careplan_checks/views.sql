@@ -36,8 +36,16 @@ SELECT CHILD, PERIOD_NO, DECOM AS PLACEMENT_START,
        coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY DECOM), PERIOD_END) AS PLACEMENT_END,
        PLACE, LS, RNE,
        DECOM > PERIOD_START AS IS_MOVE,
-       CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON
+       CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON,
+       LS IN ('V3', 'V4') AS SHORT_BREAK,
+       PLACE IN ('T0', 'T1', 'T2', 'T3', 'T4') AS TEMPORARY
 FROM s;
+
+-- Children looked after on a date: in a period of care that began on or before it and had not
+-- ended by it (a child is no longer looked after on the day care ceased, DEC).
+CREATE OR REPLACE MACRO looked_after_on(d) AS TABLE
+    SELECT CHILD, PERIOD_NO, PERIOD_START, PERIOD_END, SHORT_BREAKS_ONLY FROM periods_of_care
+    WHERE PERIOD_START <= d AND coalesce(PERIOD_END, DATE '9999-12-31') > d;
 
 -- The child's date of birth, from the header table.
 CREATE OR REPLACE VIEW children AS SELECT CHILD, DOB, SEX FROM header;

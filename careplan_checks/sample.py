@@ -336,7 +336,7 @@ def _leaving_care(w: Writer, rng: random.Random, child: str, dob: dt.date, start
 def _returns(w: Writer, rng: random.Random, child: str, dob: dt.date, start: dt.date, until: dt.date,
              as_of: dt.date, ls: str, cin: str, sex: str) -> None:
     """The 903 outcome tables: OC2 (12 months in care at 31 March), OC3, UASC, adoption tables."""
-    year_end = D(as_of.year if as_of.month > 3 else as_of.year - 1, 3, 31)
+    year_end = D(as_of.year if as_of >= D(as_of.year, 3, 31) else as_of.year - 1, 3, 31)
     if start <= year_end - dt.timedelta(days=365) and until >= year_end:
         age = (year_end - dob).days / 365.25
         sdq = str(rng.randint(3, 30)) if 4 <= age < 17 and rng.random() > 0.15 else None

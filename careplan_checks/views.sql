@@ -34,7 +34,7 @@ WITH e AS (
 )
 SELECT CHILD, PERIOD_NO, DECOM AS PLACEMENT_START,
        coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY DECOM), PERIOD_END) AS PLACEMENT_END,
-       PLACE, LS, RNE,
+       PLACE, LS, RNE, PERIOD_START, PERIOD_END,
        DECOM > PERIOD_START AS IS_MOVE,
        CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON,
        LS IN ('V3', 'V4') AS SHORT_BREAK,
@@ -79,12 +79,17 @@ WHERE ELIGIBLE_FROM < coalesce(PERIOD_END, DATE '9999-12-31')
 -- What a night reports (DESIGN.md section 4), for an obligation due on DUE and done on DONE
 -- (NULL while outstanding): every item overdue at the as-of date, and every item done late
 -- whose due date falls in the period. An action on the due date is on time.
-CREATE OR REPLACE MACRO is_exception(due, done, as_of, period_start, period_end) AS
-    (due <= as_of AND (done IS NULL OR done > as_of))
+-- LAPSES is the date the obligation stops being owed (the end of the period of care, placement or
+-- allocation it belongs to; NULL for never): an item still outstanding when it lapsed before the
+-- as-of date is reported only if it fell due in the period, so children who left care long ago
+-- do not stay on tonight's list.
+CREATE OR REPLACE MACRO is_exception(due, done, as_of, period_start, period_end, lapses := NULL) AS
+    (due <= as_of AND (done IS NULL OR done > as_of)
+        AND (coalesce(lapses, DATE '9999-12-31') > as_of OR due >= period_start))
     OR (done > due AND done <= as_of AND due BETWEEN period_start AND period_end);
 
 -- The items a rule's compliance rate counts: due in the period (and by the as-of date), or
--- still outstanding and overdue at the as-of date whenever they fell due.
-CREATE OR REPLACE MACRO in_population(due, done, as_of, period_start, period_end) AS
+-- still outstanding, owed and overdue at the as-of date whenever they fell due.
+CREATE OR REPLACE MACRO in_population(due, done, as_of, period_start, period_end, lapses := NULL) AS
     (due BETWEEN period_start AND least(period_end, as_of))
-    OR (due <= as_of AND (done IS NULL OR done > as_of));
+    OR (due <= as_of AND (done IS NULL OR done > as_of) AND coalesce(lapses, DATE '9999-12-31') > as_of);

@@ -141,12 +141,12 @@ def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int) 
 @handle_errors
 def docs(out: Path, rules_dir: Path | None) -> None:
     """Write the reference documents generated from the code (contract.md, rules.md)."""
-    from .docs import contract_markdown, rules_markdown
-    from .rules import DEFAULT_RULES_DIR, load_rules
+    from .docs import contract_markdown, rules_reference
+    from .rules import DEFAULT_RULES_DIR
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "contract.md").write_text(contract_markdown(), encoding="utf-8")
-    (out / "rules.md").write_text(rules_markdown(load_rules(rules_dir or DEFAULT_RULES_DIR)), encoding="utf-8")
+    (out / "rules.md").write_text(rules_reference(rules_dir or DEFAULT_RULES_DIR), encoding="utf-8")
     click.echo(f"wrote {out / 'contract.md'} and {out / 'rules.md'}")
 
 
@@ -220,11 +220,11 @@ def rules_test(rule_ids: tuple[str, ...], rules_dir: Path | None) -> None:
 @handle_errors
 def rules_docs(rules_dir: Path | None, out: Path) -> None:
     """Write the rule reference (docs/rules.md) from the rule files."""
-    from .docs import rules_markdown
-    from .rules import DEFAULT_RULES_DIR, load_rules
+    from .docs import rules_reference
+    from .rules import DEFAULT_RULES_DIR
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(rules_markdown(load_rules(rules_dir or DEFAULT_RULES_DIR)), encoding="utf-8")
+    out.write_text(rules_reference(rules_dir or DEFAULT_RULES_DIR), encoding="utf-8")
     click.echo(f"wrote {out}")
 
 

@@ -3,6 +3,10 @@ rule engine, the rule reference). Tests fail when a committed copy is stale."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from .contract import CONTRACT_VERSION, KIND_HELP, TABLES
 
 
@@ -44,7 +48,7 @@ def contract_markdown() -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def rules_markdown(rules: list) -> str:
+def rules_markdown(rules: list, not_checkable: list[dict] | None = None) -> str:
     """The rule reference, for QA officers: what each rule asks, where it comes from, its settings."""
     out = ["# Rule reference", "",
            "Generated from `rules/*.yml` by `careplan-checks rules docs`; do not edit by hand.", "",
@@ -60,4 +64,21 @@ def rules_markdown(rules: list) -> str:
         if r.parameters:
             out.append("*Parameters* (override with `--param " + r.id + ".NAME=VALUE`): "
                        + ", ".join(f"`{k}` = {v}" for k, v in r.parameters.items()))
+    if not_checkable:
+        out += ["", "## Not yet checkable", "",
+                "Catalogue items that need data the extract contract does not carry yet.", "",
+                "| item | requirement | what is missing |", "|---|---|---|"]
+        out += [f"| {n['id']} | {n['title']} | {n['reason']} |" for n in not_checkable]
     return "\n".join(out).rstrip() + "\n"
+
+
+def not_checkable(folder: Path) -> list[dict]:
+    """The catalogue items listed in ``_not_yet_checkable.yml`` beside the rules."""
+    path = folder / "_not_yet_checkable.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def rules_reference(folder: Path) -> str:
+    from .rules import load_rules
+
+    return rules_markdown(load_rules(folder), not_checkable(folder))

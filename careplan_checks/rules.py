@@ -223,6 +223,8 @@ def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for path in sorted(folder.glob("*.y*ml")):
+        if path.name.startswith("_"):
+            continue  # notes beside the rules, such as _not_yet_checkable.yml
         try:
             rule = read_rule(path)
         except InputError as e:

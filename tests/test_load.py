@@ -19,14 +19,24 @@ def _counts(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, int]]:
 
 
 def test_sample_data_loads_every_table_with_zero_rejects(cli):
+    from careplan_checks.quality import validate
+    from careplan_checks.sample import read_answer_key
+
     result = cli("validate", SAMPLE)
     assert result.exit_code == 0, result.output
-    _con, report = load_extract(SAMPLE)
+    con, report = load_extract(SAMPLE)
     assert report.absent_tables == []
     assert report.rows_rejected == 0
     for f in report.files:
-        assert f.rows_read == f.rows_loaded > 0 or f.table in ("oc3", "uasc")
-    assert "Data quality:" in result.output and ", 0 findings" in result.output
+        assert f.rows_read == f.rows_loaded > 0, f.file
+    assert report.ignored == [("answer_key.csv", "neither its name nor its headers match a table of the contract")]
+    # The only data-quality findings are the recording errors the generator seeded on purpose.
+    seeded = {rule: sum(1 for k in read_answer_key(SAMPLE) if k[0] == rule) for rule in ("DQ-01", "DQ-02", "QI-02")}
+    findings = {(r[0], r[1]): r[6] for r in validate(con, {f.table for f in report.files}) if not r[4]}
+    assert findings == {("episodes", "no_overlap"): seeded["DQ-01"],
+                        ("health_record_access", "date_order"): seeded["DQ-02"],
+                        ("reviews", "dob_matches_header"): seeded["QI-02"]}
+    assert f", {len(findings)} findings" in result.output
 
 
 def test_bom_and_both_date_styles_and_lower_case_codes(tmp_path: Path):
@@ -119,7 +129,7 @@ def test_parquet_and_recognition_by_headers(tmp_path: Path):
     (tmp_path / "readme.txt").write_text("notes")
     _con, report = load_extract(tmp_path)
     assert [f.table for f in report.files] == ["header"]
-    assert report.files[0].rows_read == report.files[0].rows_loaded == 200
+    assert report.files[0].rows_read == report.files[0].rows_loaded == 300
     assert ("readme.txt", "not a CSV, XLSX or Parquet file") in report.ignored
 
 

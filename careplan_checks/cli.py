@@ -20,7 +20,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, Problem
 
 log = logging.getLogger("careplan_checks")
 
@@ -244,25 +244,59 @@ def _params(values: tuple[str, ...]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _progress(message: str) -> None:
+    """Progress for a person at a terminal; nothing in a pipe or a scheduler's log."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
+def _read_targets(path: Path | None) -> dict[str, float]:
+    """A local targets file: CSV with RULE_ID,TARGET (0-1, or a percentage)."""
+    import csv
+
+    if path is None:
+        return {}
+    out = {}
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        for i, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                value = float(str(row.get("TARGET", "")).rstrip("%"))
+            except ValueError:
+                raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
+            out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
+    return out
+
+
 def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
          params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
-         quality: bool = True) -> None:
+         quality: bool = True, out: Path | None = None, suppress_small: int | None = None,
+         targets: Path | None = None, shared_output: bool = False) -> None:
     from .engine import collection_year, evaluate, prepare_database
     from .load import load_extract
     from .rules import DEFAULT_RULES_DIR, SEVERITY_ORDER, load_rules
 
     overrides = _params(params)
+    target_values = _read_targets(targets)
     pack = load_rules(rules_dir or DEFAULT_RULES_DIR, select.split(",") if select else None)
+    _progress(f"loading {extract_dir}")
     con, report = load_extract(extract_dir, db)
     present = {f.table for f in report.files}
     findings = []
     if quality:
         from .quality import validate as run_quality
 
+        _progress("checking data quality")
         findings = [r for r in run_quality(con, present) if not r[4]]
     prepare_database(con, holidays)
     window = collection_year(period) if period else None
+    _progress(f"running {len(pack)} rules")
     run_id, results = evaluate(con, pack, as_of, window, present, overrides)
+    written: dict[str, Path] = {}
+    if out is not None:
+        from .reports import write_reports
+
+        _progress(f"writing the report to {out}")
+        written = write_reports(con, run_id, out, suppress_small, target_values, shared_output)
     con.close()
     if fmt == "json":
         click.echo(json.dumps({
@@ -271,6 +305,7 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
             "quality_findings": len(findings),
             "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
                        "population": r.population, "exceptions": r.exceptions, "rate": r.rate} for r in results],
+            "outputs": {name: str(path) for name, path in written.items()},
         }, indent=2))
     else:
         click.echo(f"as of {as_of}: {report.rows_read} rows read, {report.rows_rejected} rejected, "
@@ -287,6 +322,8 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
         click.echo(f"{total} exceptions in {sum(r.status == 'ran' for r in results)} rules "
                    f"({sum(r.status == 'not run' for r in results)} not run, "
                    f"{sum(r.status == 'errored' for r in results)} errored)")
+        if out is not None:
+            click.echo(f"report written to {out}/report.html ({len(written)} files)")
     if fail_on:
         limit = SEVERITY_ORDER[fail_on]
         if any(r.exceptions and SEVERITY_ORDER[r.rule.severity] >= limit for r in results):
@@ -308,6 +345,15 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--holidays", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
                      help="CSV of local bank-holiday changes: DATE,ACTION(add|remove),NAME."),
         click.option("--no-quality", is_flag=True, help="Skip the data-quality checks."),
+        click.option("--out", type=click.Path(path_type=Path), default=Path("careplan-report"), show_default=True,
+                     help="Folder for the exception lists, summaries, HTML report and manifest."),
+        click.option("--no-report", is_flag=True, help="Print the summary only; write no files."),
+        click.option("--suppress-small", type=click.IntRange(2), default=None,
+                     help="Show counts from 1 to N-1 in the summary tables as [c] (for tables that leave the "
+                          "authority)."),
+        click.option("--targets", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                     help="CSV of local compliance targets: RULE_ID,TARGET."),
+        click.option("--shared-output", is_flag=True, help="Make output files readable by others (default: owner only)."),
     ]):
         fn = option(fn)
     return fn
@@ -320,21 +366,42 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @handle_errors
 def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
-        no_quality: bool) -> None:
-    """Load an extract and run the rules; print a per-rule summary."""
+        no_quality: bool, out: Path, no_report: bool, suppress_small: int | None, targets: Path | None,
+        shared_output: bool) -> None:
+    """Load an extract, run the rules, write the report; print a per-rule summary."""
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
-         not no_quality)
+         not no_quality, None if no_report else out, suppress_small, targets, shared_output)
 
 
 @main.command()
 @_run_options
 @handle_errors
 def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tuple[str, ...], period: str | None,
-         fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool) -> None:
-    """Run the whole job on the built-in sample extract (as of 31 March 2025)."""
+         fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool, out: Path, no_report: bool,
+         suppress_small: int | None, targets: Path | None, shared_output: bool) -> None:
+    """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
-    _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality)
+    _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality,
+         None if no_report else out, suppress_small, targets, shared_output)
+
+
+@main.command("verify-manifest")
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@handle_errors
+def verify_manifest(report_dir: Path) -> None:
+    """Recompute the SHA-256 of every output in a report folder and compare with its manifest.
+
+    Exit 0 when every file is as the run wrote it, 1 when any differs or is missing.
+    """
+    from .reports.manifest import verify
+
+    bad = verify(report_dir)
+    for line in bad:
+        click.echo(f"changed: {line}")
+    if bad:
+        sys.exit(1)
+    click.echo(f"all outputs in {report_dir} match {report_dir / 'manifest.json'}")
 
 
 def entry_point() -> None:

@@ -149,9 +149,13 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
                                               rule.bind(rule.exception_query, values)).description]
         key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in exc_cols else "NULL::VARCHAR"
         done = "DONE_DATE" if "DONE_DATE" in exc_cols else "NULL::DATE"
+        # days overdue, counted as the rule counts its timescale
+        overdue = ("working_days_between(DUE_DATE, coalesce(DONE_DATE, $as_of::DATE))" if rule.counts == "working days"
+                   else "greatest(0, coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE)")
+        overdue = f"coalesce({overdue}, 0)::INTEGER"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_exc AS
             SELECT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE,
-                   greatest(0, coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE)::INTEGER AS DAYS_OVERDUE,
+                   {overdue} AS DAYS_OVERDUE,
                    DETAIL,
                    substr(sha256(concat_ws('|', '{rule.id}', CHILD, EVENT_DATE::VARCHAR, coalesce(EVENT_KEY, ''))),
                           1, 16) AS FINGERPRINT

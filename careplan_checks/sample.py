@@ -145,7 +145,8 @@ class Lapses:
         """The date an obligation due on ``due`` is met (None: never)."""
         if self.wants(rule):
             late_ok = self.period_start <= due < self.as_of
-            never_ok = can_skip and due <= self.as_of and (lapses > self.as_of or due >= self.period_start)
+            never_ok = (can_skip and self.period_start - _days(180) <= due <= self.as_of
+                        and (lapses > self.as_of or due >= self.period_start))
             if late_ok and (not never_ok or self.rng.random() < 0.6):
                 late = due + _days(self.rng.randint(1, min(max_late, (self.as_of - due).days)))
                 if late < lapses:

@@ -1,0 +1,122 @@
+"""The files QA officers and auditors open, written from a run's results.
+
+Every file is written into a temporary folder beside the output folder and
+moved into place only when all of them are complete, so a crash never leaves a
+half-written report, and the manifest last, so it always describes what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from .. import __version__
+from ..errors import InputError, Problem
+from . import files, manifest, tables
+
+log = logging.getLogger(__name__)
+
+#: Most exceptions shown in the HTML page (the CSV and workbook have them all).
+HTML_ROWS = 5_000
+
+OUTPUTS = ("exceptions.csv", "exceptions.json", "exceptions.xlsx", "summary.csv", "summary.xlsx", "summary.parquet",
+           "rejected_rows.csv", "report.html")
+
+
+def write_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppress_small: int | None = None,
+                  targets: dict[str, float] | None = None, shared: bool = False) -> dict[str, Path]:
+    """Write every output for ``run_id`` into ``out``; return their final paths."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    except OSError as e:
+        raise InputError(Problem(str(out), f"the output folder cannot be written ({e.strerror})")) from None
+    try:
+        tables.build(con, run_id, targets)
+        written = _write_all(con, run_id, tmp, suppress_small)
+        final = {name: out / name for name in written}
+        man = manifest.build(con, run_id, written)
+        (tmp / manifest.MANIFEST).write_text(json.dumps(man, indent=2), encoding="utf-8")
+        for name in [*written, manifest.MANIFEST]:
+            if not shared:
+                os.chmod(tmp / name, 0o600)
+            os.replace(tmp / name, out / name)
+        final[manifest.MANIFEST] = out / manifest.MANIFEST
+        return final
+    except OSError as e:
+        raise InputError(Problem(str(out), f"the report could not be written ({e.strerror}); "
+                                 "the previous report is unchanged")) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_small: int | None) -> dict[str, Path]:
+    cols = ", ".join(tables.EXCEPTION_COLUMNS)
+    paths = {name: tmp / name for name in OUTPUTS}
+    files.copy(con, f"SELECT {cols} FROM report_exceptions", paths["exceptions.csv"], "csv")
+    files.copy(con, f"SELECT {cols}, FIRST_SEEN FROM report_exceptions", paths["exceptions.json"], "json")
+    files.exceptions_workbook(con, paths["exceptions.xlsx"])
+    summary = tables.suppressed_summary(con, suppress_small) if suppress_small and suppress_small > 1 \
+        else "SELECT * FROM report_summary"
+    files.copy(con, summary, paths["summary.csv"], "csv")
+    files.copy(con, summary, paths["summary.parquet"], "parquet")
+    files.summary_workbook(con, summary, paths["summary.xlsx"])
+    files.copy(con, "SELECT FILE, LINE, COLUMN_NAME AS COLUMN, REASON FROM rejected_rows ORDER BY FILE, LINE",
+               paths["rejected_rows.csv"], "csv")
+    paths["report.html"].write_text(render_html(con, run_id), encoding="utf-8")
+    return paths
+
+
+def _records(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> list[dict]:
+    cur = con.execute(query, params or [])
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
+    import jinja2
+
+    from .trend import trend_svg
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    template = env.from_string(resources.files(__package__).joinpath("report.html.j2").read_text(encoding="utf-8"))
+    run = _records(con, "SELECT RUN_ID AS run_id, AS_OF AS as_of, PERIOD_START AS period_start, "
+                        "PERIOD_END AS period_end FROM runs WHERE RUN_ID = ?", [run_id])[0]
+    rules = _records(con, """SELECT r.*, CASE WHEN r.RATE IS NULL THEN NULL WHEN r.RATE >= r.TARGET THEN 'green'
+        WHEN r.RATE >= r.TARGET - 0.1 THEN 'amber' ELSE 'red' END AS RAG FROM report_rules r""")
+    exceptions = _records(con, f"SELECT * FROM report_exceptions LIMIT {HTML_ROWS}")
+    total = con.execute("SELECT count(*) FROM report_exceptions").fetchone()[0]
+    has_quality = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quality_results'"
+                              ).fetchone()[0]
+    findings = _records(con, "SELECT * FROM quality_results WHERE NOT SUCCESS ORDER BY TABLE_NAME, CHECK_NAME") \
+        if has_quality else []
+    load = con.execute("SELECT coalesce(sum(ROWS_READ), 0), coalesce(sum(ROWS_LOADED), 0), "
+                       "coalesce(sum(ROWS_REJECTED), 0) FROM load_files").fetchone()
+
+    def distinct(col: str) -> list[str]:
+        return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM report_exceptions WHERE {col} IS NOT NULL "
+                                          f"ORDER BY 1").fetchall()]
+
+    return template.render(
+        run=run, version=__version__, rules=rules, not_run=[r for r in rules if r["STATUS"] != "ran"],
+        totals={"exceptions": total, "ran": sum(r["STATUS"] == "ran" for r in rules),
+                "not_run": sum(r["STATUS"] == "not run" for r in rules),
+                "errored": sum(r["STATUS"] == "errored" for r in rules)},
+        findings=findings, load={"read": load[0], "loaded": load[1], "rejected": load[2]},
+        exceptions=exceptions, shown=len(exceptions), truncated=total > len(exceptions),
+        filters=[("rule", "Rule", distinct("RULE_ID")), ("team", "Team", distinct("TEAM")),
+                 ("worker", "Worker", distinct("WORKER_ID")), ("status", "Status", distinct("STATUS")),
+                 ("severity", "Severity", distinct("SEVERITY"))],
+        columns=[("RULE_ID", "Rule", False), ("SEVERITY", "Severity", False), ("CHILD", "Child", False),
+                 ("EVENT_DATE", "Event date", False), ("DUE_DATE", "Due date", False),
+                 ("DAYS_OVERDUE", "Days overdue", True), ("DETAIL", "Detail", False), ("TEAM", "Team", False),
+                 ("WORKER_ID", "Worker", False), ("STATUS", "Status", False)],
+        trend=trend_svg(con, run_id),
+    )

@@ -1,0 +1,97 @@
+"""The report tables, built in DuckDB from a run's results: one row per exception with
+its team, worker and status, and the compliance summary per rule, team and month."""
+
+from __future__ import annotations
+
+import duckdb
+
+#: The exception list's columns: a stable interface other tools read (DESIGN.md section 5).
+EXCEPTION_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "DETAIL",
+                     "TEAM", "WORKER_ID", "STATUS", "FINGERPRINT")
+SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "POPULATION", "EXCEPTIONS", "RATE",
+                   "TARGET", "RAG")
+
+
+def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float] | None = None) -> None:
+    """Create ``report_exceptions``, ``report_rules`` and ``report_summary`` (temporary tables)."""
+    targets = targets or {}
+    # A cell that starts with = + - @ would run as a formula in a spreadsheet: prefix a quote.
+    con.execute(r"""CREATE OR REPLACE TEMP MACRO safe_cell(x) AS
+        CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN '''' || x ELSE x END""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)""")
+    if targets:
+        con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
+    # The social worker allocated at the as-of date (or the last one before it) answers for the child.
+    con.execute("""CREATE OR REPLACE TEMP TABLE _worker AS
+        SELECT a.CHILD, arg_max(a.TEAM, a.START_DATE) AS TEAM, arg_max(a.WORKER_ID, a.START_DATE) AS WORKER_ID
+        FROM allocations a, (SELECT AS_OF FROM runs WHERE RUN_ID = ?) r
+        WHERE a.ROLE = 'SW' AND a.START_DATE <= r.AS_OF GROUP BY a.CHILD""", [run_id])
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_exceptions AS
+        WITH previous AS (
+            SELECT max(RUN_ID) AS RUN_ID FROM runs WHERE RUN_ID < ? AND STATUS = 'succeeded'
+        ), first_seen AS (
+            SELECT e.FINGERPRINT, min(r.AS_OF) AS FIRST_SEEN FROM exceptions e JOIN runs r USING (RUN_ID)
+            WHERE r.STATUS = 'succeeded' AND e.RUN_ID <= ? GROUP BY e.FINGERPRINT
+        )
+        SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
+               e.DAYS_OVERDUE, e.DETAIL, safe_cell(w.TEAM) AS TEAM, safe_cell(w.WORKER_ID) AS WORKER_ID,
+               CASE WHEN p.FINGERPRINT IS NULL THEN 'new' ELSE 'open' END AS STATUS, e.FINGERPRINT,
+               f.FIRST_SEEN
+        FROM exceptions e
+        JOIN rule_results rr ON rr.RUN_ID = e.RUN_ID AND rr.RULE_ID = e.RULE_ID
+        LEFT JOIN _worker w ON w.CHILD = e.CHILD
+        LEFT JOIN (SELECT FINGERPRINT FROM exceptions WHERE RUN_ID = (SELECT RUN_ID FROM previous)) p
+               ON p.FINGERPRINT = e.FINGERPRINT
+        LEFT JOIN first_seen f ON f.FINGERPRINT = e.FINGERPRINT
+        WHERE e.RUN_ID = ?
+        ORDER BY CASE rr.SEVERITY WHEN 'critical' THEN 1 WHEN 'high' THEN 2 WHEN 'medium' THEN 3 ELSE 4 END,
+                 e.RULE_ID, e.DUE_DATE, e.CHILD""", [run_id, run_id, run_id])
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_rules AS
+        SELECT rr.RULE_ID, rr.TITLE, rr.SEVERITY, rr.AREA, rr.STATUS, rr.MESSAGE, rr.POPULATION, rr.EXCEPTIONS,
+               CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0
+                    THEN greatest(0, 1 - rr.EXCEPTIONS / rr.POPULATION) END AS RATE,
+               coalesce(t.TARGET, rr.TARGET) AS TARGET
+        FROM rule_results rr LEFT JOIN _targets t USING (RULE_ID)
+        WHERE rr.RUN_ID = ? ORDER BY rr.RULE_ID""", [run_id])
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_summary AS
+        WITH pop AS (
+            SELECT p.RULE_ID, coalesce(w.TEAM, 'No team') AS TEAM, strftime(p.EVENT_DATE, '%Y-%m') AS MONTH
+            FROM populations p LEFT JOIN _worker w USING (CHILD) WHERE p.RUN_ID = ?
+        ), exc AS (
+            SELECT e.RULE_ID, coalesce(w.TEAM, 'No team') AS TEAM, strftime(e.EVENT_DATE, '%Y-%m') AS MONTH
+            FROM exceptions e LEFT JOIN _worker w USING (CHILD) WHERE e.RUN_ID = ?
+        ), levels AS (
+            SELECT 'rule' AS LEVEL, RULE_ID, NULL AS TEAM, NULL AS MONTH, POPULATION, EXCEPTIONS
+            FROM report_rules WHERE STATUS = 'ran'
+            UNION ALL
+            SELECT 'team', RULE_ID, TEAM, NULL, sum(P), sum(E) FROM (
+                SELECT RULE_ID, TEAM, count(*) AS P, 0 AS E FROM pop GROUP BY ALL
+                UNION ALL SELECT RULE_ID, TEAM, 0, count(*) FROM exc GROUP BY ALL) GROUP BY ALL
+            UNION ALL
+            SELECT 'month', RULE_ID, NULL, MONTH, sum(P), sum(E) FROM (
+                SELECT RULE_ID, MONTH, count(*) AS P, 0 AS E FROM pop GROUP BY ALL
+                UNION ALL SELECT RULE_ID, MONTH, 0, count(*) FROM exc GROUP BY ALL) GROUP BY ALL
+        )
+        SELECT l.LEVEL, l.RULE_ID, r.TITLE, r.SEVERITY, l.TEAM, l.MONTH, l.POPULATION::BIGINT AS POPULATION,
+               l.EXCEPTIONS::BIGINT AS EXCEPTIONS,
+               CASE WHEN l.POPULATION > 0 THEN round(greatest(0, 1 - l.EXCEPTIONS / l.POPULATION), 4) END AS RATE,
+               r.TARGET,
+               CASE WHEN l.POPULATION = 0 THEN NULL
+                    WHEN 1 - l.EXCEPTIONS / l.POPULATION >= r.TARGET THEN 'green'
+                    WHEN 1 - l.EXCEPTIONS / l.POPULATION >= r.TARGET - 0.1 THEN 'amber'
+                    ELSE 'red' END AS RAG
+        FROM levels l JOIN report_rules r USING (RULE_ID)
+        ORDER BY CASE l.LEVEL WHEN 'rule' THEN 1 WHEN 'team' THEN 2 ELSE 3 END, l.RULE_ID, l.TEAM, l.MONTH""",
+                [run_id, run_id])
+
+
+def suppressed_summary(con: duckdb.DuckDBPyConnection, n: int) -> str:
+    """SQL for the summary with counts from 1 to n-1 (and the rates that would reveal them)
+    shown as ``[c]``, as DfE statistics do for tables that leave the authority."""
+    hide = f"(POPULATION BETWEEN 1 AND {n - 1} OR EXCEPTIONS BETWEEN 1 AND {n - 1})"
+    return f"""SELECT LEVEL, RULE_ID, TITLE, SEVERITY, TEAM, MONTH,
+        CASE WHEN POPULATION BETWEEN 1 AND {n - 1} THEN '[c]' ELSE POPULATION::VARCHAR END AS POPULATION,
+        CASE WHEN EXCEPTIONS BETWEEN 1 AND {n - 1} THEN '[c]' ELSE EXCEPTIONS::VARCHAR END AS EXCEPTIONS,
+        CASE WHEN {hide} THEN '[c]' ELSE RATE::VARCHAR END AS RATE, TARGET,
+        CASE WHEN {hide} THEN '[c]' ELSE RAG END AS RAG
+        FROM report_summary"""

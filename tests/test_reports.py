@@ -1,0 +1,181 @@
+"""Reports: every output written, consistent with the run and with each other."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from careplan_checks.reports.tables import EXCEPTION_COLUMNS
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory) -> tuple[Path, Path, dict]:
+    from click.testing import CliRunner
+
+    from careplan_checks.cli import main
+
+    base = tmp_path_factory.mktemp("demo")
+    out, db = base / "report", base / "careplan.duckdb"
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--db", str(db), "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out, db, json.loads(result.output)
+
+
+def test_demo_writes_every_output_owner_only(demo_run):
+    out, _, summary = demo_run
+    names = {"exceptions.csv", "exceptions.json", "exceptions.xlsx", "summary.csv", "summary.xlsx",
+             "summary.parquet", "report.html", "manifest.json", "rejected_rows.csv"}
+    assert {p.name for p in out.iterdir()} == names
+    for p in out.iterdir():
+        assert p.stat().st_mode & 0o777 == 0o600, p.name
+    assert set(summary["outputs"]) == names
+    assert not list(out.parent.glob(".report-*")), "no temporary folder left behind"
+
+
+def test_exception_list_agrees_with_the_run_everywhere(demo_run):
+    out, db, summary = demo_run
+    con = duckdb.connect(str(db), read_only=True)
+    stored = con.execute("SELECT count(*) FROM exceptions WHERE RUN_ID = ?", [summary["run_id"]]).fetchone()[0]
+    stdout_total = sum(r["exceptions"] for r in summary["rules"])
+    with (out / "exceptions.csv").open(newline="") as f:
+        reader = csv.reader(f)
+        assert tuple(next(reader)) == EXCEPTION_COLUMNS
+        rows = list(reader)
+    as_json = json.loads((out / "exceptions.json").read_text())
+    wb = openpyxl.load_workbook(out / "exceptions.xlsx", read_only=True)
+    assert wb.sheetnames[0] == "Summary"
+    per_sheet = {name: wb[name].max_row - 1 for name in wb.sheetnames[1:]}
+    summary_rows = list(wb["Summary"].iter_rows(min_row=2, values_only=True))
+    parquet = con.execute(f"SELECT sum(EXCEPTIONS::BIGINT), sum(POPULATION::BIGINT) FROM "
+                          f"read_parquet('{out / 'summary.parquet'}') WHERE LEVEL = 'rule'").fetchone()
+    assert stored == stdout_total == len(rows) == len(as_json) == sum(per_sheet.values()) == parquet[0] > 0
+    assert parquet[1] == sum(r["population"] for r in summary["rules"])
+    assert sum(r[5] for r in summary_rows) == stored
+    for rule in summary["rules"]:
+        assert per_sheet.get(rule["id"], 0) == rule["exceptions"]
+    # team and month breakdowns add up to the rule totals
+    by_level = dict(con.execute(f"SELECT LEVEL, sum(EXCEPTIONS) FROM read_parquet('{out / 'summary.parquet'}') "
+                                "GROUP BY LEVEL").fetchall())
+    assert by_level == {"rule": stored, "team": stored, "month": stored}
+    assert {r[10] for r in rows} == {"new"}  # the first run: everything is new
+
+
+def test_workbook_is_readable(demo_run):
+    out, _, _ = demo_run
+    wb = openpyxl.load_workbook(out / "exceptions.xlsx")
+    ws = wb[wb.sheetnames[1]]
+    assert ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
+    assert ws.column_dimensions["H"].width >= 40  # DETAIL is readable
+
+
+def test_suppress_small_replaces_small_counts(tmp_path: Path, cli):
+    result = cli("demo", "--out", tmp_path, "--no-quality", "--suppress-small", "5")
+    assert result.exit_code == 0
+    with (tmp_path / "summary.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    small = [r for r in rows if r["EXCEPTIONS"] == "[c]"]
+    assert small and all(r["RATE"] == "[c]" and r["RAG"] == "[c]" for r in small)
+    for r in rows:
+        for col in ("POPULATION", "EXCEPTIONS"):
+            assert r[col] == "[c]" or r[col] == "0" or int(r[col]) >= 5
+
+
+def test_verify_manifest_detects_a_changed_file(tmp_path: Path, cli):
+    out = tmp_path / "r"
+    assert cli("demo", "--out", out, "--no-quality").exit_code == 0
+    assert cli("verify-manifest", out).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {i["file"] for i in manifest["inputs"]} >= {"episodes.csv", "header.csv"}
+    assert all(len(r["sha256"]) == 64 for r in manifest["rules"])
+    with (out / "exceptions.csv").open("a") as f:
+        f.write("tampered\n")
+    result = cli("verify-manifest", out)
+    assert result.exit_code == 1 and "exceptions.csv: changed since the run" in result.output
+
+
+def test_failed_write_leaves_the_previous_report_intact(tmp_path: Path, cli, monkeypatch):
+    out = tmp_path / "r"
+    assert cli("demo", "--out", out, "--no-quality").exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    from careplan_checks.reports import files
+
+    def broken(*_a, **_k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(files, "summary_workbook", broken)
+    result = cli("demo", "--out", out, "--no-quality")
+    assert result.exit_code == 2
+    assert "the previous report is unchanged" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not list(tmp_path.glob(".r-*"))
+
+
+def test_formulas_in_data_are_neutralised(extract: Path, tmp_path: Path, cli):
+    text = (extract / "allocations.csv").read_text().replace(",North,", ",=HYPERLINK(\"x\"),")
+    (extract / "allocations.csv").write_text(text)
+    out = tmp_path / "r"
+    assert cli("run", extract, "--as-of", "2025-03-31", "--out", out, "--no-quality").exit_code == 0
+    with (out / "exceptions.csv").open(newline="") as f:
+        teams = {r["TEAM"] for r in csv.DictReader(f)}
+    assert not any(t.startswith("=") for t in teams)
+    wb = openpyxl.load_workbook(out / "exceptions.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            assert not any(isinstance(v, str) and v.startswith("=") for v in row)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_browser = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CAREPLAN_REQUIRE_BROWSER"),
+                                   reason="headless Chromium is not installed (.ci/run installs it)")
+
+
+def _chromium(url: str, tmp_path: Path, *extra: str) -> str:
+    assert CHROMIUM, "CAREPLAN_REQUIRE_BROWSER is set but Chromium is missing"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", *extra, url]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return done.stdout
+
+
+def _page_requests(netlog: Path) -> list[str]:
+    """URLs that a page asked for (not Chromium's own background traffic, whose initiator
+    is 'not an origin'), from a Chromium net log."""
+    text = netlog.read_text()
+    log = json.loads(text if text.rstrip().endswith("}") else text.rstrip().rstrip(",") + "]}")
+    return [e["params"]["url"] for e in log.get("events", [])
+            if "url" in e.get("params", {}) and e["params"].get("initiator", "not an origin") != "not an origin"]
+
+
+@needs_browser
+def test_html_report_renders_filters_and_stays_offline(demo_run, tmp_path: Path):
+    out, _, summary = demo_run
+    total = sum(r["exceptions"] for r in summary["rules"])
+    rule = next(r for r in summary["rules"] if r["exceptions"] > 0)
+    netlog = tmp_path / "net.json"
+    dom = _chromium((out / "report.html").as_uri(), tmp_path, "--dump-dom", f"--log-net-log={netlog}")
+    assert f'data-count="{total}"' in dom and f"Showing {total} of {total} exceptions" in dom
+    assert dom.count("<tr data-rule=") >= total
+    assert _page_requests(netlog) == [], "the report asked for something outside the file"
+    filtered = _chromium((out / "report.html").as_uri() + f"#rule={rule['id']}", tmp_path, "--dump-dom")
+    assert f"Showing {rule['exceptions']} of {total} exceptions" in filtered
+    assert filtered.count(' hidden=""') == total - rule["exceptions"]
+
+
+@needs_browser
+def test_the_offline_check_catches_a_page_that_makes_a_request(tmp_path: Path):
+    page = tmp_path / "canary.html"
+    page.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/pixel.png"></body></html>')
+    netlog = tmp_path / "net.json"
+    _chromium(page.as_uri(), tmp_path, "--dump-dom", f"--log-net-log={netlog}")
+    assert "http://127.0.0.1:9/pixel.png" in _page_requests(netlog)

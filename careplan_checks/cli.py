@@ -353,7 +353,8 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                           "authority)."),
         click.option("--targets", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
                      help="CSV of local compliance targets: RULE_ID,TARGET."),
-        click.option("--shared-output", is_flag=True, help="Make output files readable by others (default: owner only)."),
+        click.option("--shared-output", is_flag=True,
+                     help="Make output files readable by others (default: owner only)."),
     ]):
         fn = option(fn)
     return fn

@@ -8,6 +8,7 @@ going up or all going down).
 
 from __future__ import annotations
 
+import itertools
 from html import escape
 from statistics import median
 
@@ -46,7 +47,7 @@ def signals(values: list[float]) -> list[str]:
         if count == SHIFT:
             found.append("shift " + ("above" if s > 0 else "below") + " the median")
     direction, run = 0, 1
-    for a, b in zip(values, values[1:], strict=False):
+    for a, b in itertools.pairwise(values):
         d = (b > a) - (b < a)
         if d == 0:
             continue

@@ -270,34 +270,48 @@ def _read_targets(path: Path | None) -> dict[str, float]:
 def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
          params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
          quality: bool = True, out: Path | None = None, suppress_small: int | None = None,
-         targets: Path | None = None, shared_output: bool = False) -> None:
-    from .engine import collection_year, evaluate, prepare_database
+         targets: Path | None = None, shared_output: bool = False, wait: float = 300) -> None:
+    from . import history
+    from .engine import collection_year, default_period, evaluate, prepare_database
     from .load import load_extract
     from .rules import DEFAULT_RULES_DIR, SEVERITY_ORDER, load_rules
 
     overrides = _params(params)
     target_values = _read_targets(targets)
     pack = load_rules(rules_dir or DEFAULT_RULES_DIR, select.split(",") if select else None)
+    started = dt.datetime.now()
     _progress(f"loading {extract_dir}")
-    con, report = load_extract(extract_dir, db)
+    con, report = load_extract(extract_dir, None)  # the extract stays in memory; --db is the history
     present = {f.table for f in report.files}
     findings = []
-    if quality:
-        from .quality import validate as run_quality
-
-        _progress("checking data quality")
-        findings = [r for r in run_quality(con, present) if not r[4]]
-    prepare_database(con, holidays)
-    window = collection_year(period) if period else None
-    _progress(f"running {len(pack)} rules")
-    run_id, results = evaluate(con, pack, as_of, window, present, overrides)
     written: dict[str, Path] = {}
-    if out is not None:
-        from .reports import write_reports
+    try:
+        if quality:
+            from .quality import validate as run_quality
 
-        _progress(f"writing the report to {out}")
-        written = write_reports(con, run_id, out, suppress_small, target_values, shared_output)
-    con.close()
+            _progress("checking data quality")
+            findings = [r for r in run_quality(con, present) if not r[4]]
+        prepare_database(con, holidays)
+        window = collection_year(period) if period else default_period(as_of)
+        _progress(f"running {len(pack)} rules")
+        results = evaluate(con, pack, as_of, window, present, overrides)
+        history.attach(con, db, wait)
+        try:
+            run_id = history.record_run(con, results, as_of, window, started)
+            if out is not None:
+                from .reports import write_reports
+
+                _progress(f"writing the report to {out}")
+                written = write_reports(con, run_id, out, suppress_small, target_values, shared_output)
+        finally:
+            history.detach(con)
+    except (InputError, KeyboardInterrupt):
+        raise
+    except Exception as e:
+        history.record_failure(db, as_of, started, f"{type(e).__name__}: {str(e).splitlines()[0]}")
+        raise
+    finally:
+        con.close()
     if fmt == "json":
         click.echo(json.dumps({
             "run_id": run_id, "as_of": as_of.isoformat(),
@@ -333,7 +347,9 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
         click.option("--db", type=click.Path(path_type=Path), default=None,
-                     help="DuckDB file that keeps the loaded extract and the results (default: in memory)."),
+                     help="History database: runs, exceptions and reviews across nights (default: none, in memory)."),
+        click.option("--wait", type=click.FloatRange(0), default=300, show_default=True,
+                     help="Seconds to wait while another run is writing to the history database."),
         _rules_option,
         click.option("--select", default=None, help="Only these rules: ID,ID,..."),
         click.option("--param", "params", multiple=True, help="Override a rule parameter: RULE.NAME=VALUE."),
@@ -368,10 +384,10 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
         no_quality: bool, out: Path, no_report: bool, suppress_small: int | None, targets: Path | None,
-        shared_output: bool) -> None:
-    """Load an extract, run the rules, write the report; print a per-rule summary."""
+        shared_output: bool, wait: float) -> None:
+    """Load an extract, run the rules, record the night in the history, write the report; print a summary."""
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
-         not no_quality, None if no_report else out, suppress_small, targets, shared_output)
+         not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait)
 
 
 @main.command()
@@ -379,12 +395,168 @@ def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Pa
 @handle_errors
 def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tuple[str, ...], period: str | None,
          fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool, out: Path, no_report: bool,
-         suppress_small: int | None, targets: Path | None, shared_output: bool) -> None:
+         suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float) -> None:
     """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
     _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality,
-         None if no_report else out, suppress_small, targets, shared_output)
+         None if no_report else out, suppress_small, targets, shared_output, wait)
+
+
+# ------------------------------------------------------------------ history
+
+_db_required = click.option("--db", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+                            default=Path("careplan.duckdb"), show_default=True, help="The history database.")
+
+
+def _history(db: Path, wait: float = 60) -> Any:
+    import duckdb
+
+    from . import history
+
+    con = duckdb.connect(":memory:")
+    history.attach(con, db, wait)
+    return con
+
+
+@main.command("exceptions")
+@_db_required
+@click.option("--status", type=click.Choice(["new", "open", "accepted", "resolved"]), default=None)
+@click.option("--rule", "rule_id", default=None, help="Only this rule.")
+@click.option("--team", default=None, help="Only this team.")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@handle_errors
+def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: str | None, fmt: str) -> None:
+    """List the latest run's exceptions (and those it resolved) with their status."""
+    import csv
+
+    from . import history
+
+    con = _history(db)
+    run_id = history.latest_run(con)
+    history.statuses(con, run_id)
+    rows = con.execute("""
+        SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
+               s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON
+        FROM _status s
+        JOIN (SELECT * FROM exceptions QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1)
+             e USING (FINGERPRINT)
+        WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?) AND (? IS NULL OR e.TEAM = ?)
+        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD""", [status, status, rule_id, rule_id, team, team]).fetchall()
+    names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
+             "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON"]
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(names)
+        w.writerows(rows)
+    else:
+        for r in rows:
+            click.echo(f"{r[0]:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
+        click.echo(f"{len(rows)} exceptions")
+
+
+@main.command()
+@click.argument("fingerprint", required=False)
+@_db_required
+@click.option("--action", type=click.Choice(["accepted", "disputed", "note"]), default=None)
+@click.option("--reason", default=None, help="Why: kept with the review.")
+@click.option("--by", "reviewer", required=True, help="Who is reviewing.")
+@click.option("--until", callback=_date, default=None, help="An accepted review stands until this date.")
+@click.option("--from-xlsx", "workbook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              help="Import the REVIEW_ACTION and REVIEW_REASON columns a QA officer filled in exceptions.xlsx.")
+@handle_errors
+def review(fingerprint: str | None, db: Path, action: str | None, reason: str | None, reviewer: str,
+           until: dt.date | None, workbook: Path | None) -> None:
+    """Record a QA review of an exception (append-only: every review is kept with who and when).
+
+    An accepted exception is shown as accepted, not hidden, until the --until date passes or
+    its facts (due date, detail) change.
+    """
+    from . import history
+
+    items: list[tuple[str, str, str]] = []
+    if workbook is not None:
+        items = _reviews_from_workbook(workbook)
+    elif fingerprint and action and reason:
+        items = [(fingerprint, action, reason)]
+    else:
+        raise click.UsageError("give FINGERPRINT --action --reason, or --from-xlsx FILE")
+    con = _history(db)
+    con.execute("BEGIN")
+    try:
+        for fp, act, why in items:
+            history.add_review(con, fp, act, why, reviewer, until)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    click.echo(f"recorded {len(items)} review(s)")
+
+
+def _reviews_from_workbook(path: Path) -> list[tuple[str, str, str]]:
+    import openpyxl
+
+    from .history import ACTIONS
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        raise InputError(Problem(path.name, "is not a readable XLSX workbook")) from None
+    items = []
+    for ws in wb.worksheets[1:]:
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h or "") for h in next(rows, ())]
+        if not {"FINGERPRINT", "REVIEW_ACTION", "REVIEW_REASON"} <= set(header):
+            continue
+        fp, act, why = (header.index(c) for c in ("FINGERPRINT", "REVIEW_ACTION", "REVIEW_REASON"))
+        for line, row in enumerate(rows, start=2):
+            action = str(row[act] or "").strip().lower() if act < len(row) else ""
+            if not action:
+                continue
+            if action not in ACTIONS:
+                raise InputError(Problem(path.name, f"sheet {ws.title}: REVIEW_ACTION must be one of "
+                                         f"{', '.join(ACTIONS)}", line=line, column="REVIEW_ACTION"))
+            reason = str(row[why] or "").strip() if why < len(row) else ""
+            if not reason:
+                raise InputError(Problem(path.name, f"sheet {ws.title}: a review needs a REVIEW_REASON",
+                                         line=line, column="REVIEW_REASON"))
+            items.append((str(row[fp]), action, reason))
+    wb.close()
+    return items
+
+
+@main.command("history")
+@_db_required
+@click.option("--rule", "rule_id", default=None, help="Only this rule.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@handle_errors
+def history_command(db: Path, rule_id: str | None, fmt: str) -> None:
+    """Runs recorded in the history, and each rule's compliance across them with run-chart signals."""
+    from . import history
+    from .reports.trend import series, signals
+
+    con = _history(db)
+    runs = con.execute("SELECT RUN_ID, AS_OF, STATUS, STARTED, EXCEPTIONS, MESSAGE FROM runs ORDER BY RUN_ID"
+                       ).fetchall()
+    trend = series(con, history.latest_run(con)) if any(r[2] == "succeeded" for r in runs) else {}
+    if rule_id:
+        trend = {k: v for k, v in trend.items() if k == rule_id}
+    if fmt == "json":
+        click.echo(json.dumps({"runs": [dict(zip(("run_id", "as_of", "status", "started", "exceptions", "message"),
+                                                 r, strict=True)) for r in runs],
+                               "trend": {k: [{"as_of": d, "rate": v} for d, v in pts] for k, pts in trend.items()},
+                               "signals": {k: signals([v for _, v in pts]) for k, pts in trend.items()}},
+                              default=str, indent=2))
+        return
+    for r in runs:
+        click.echo(f"run {r[0]:>4}  as of {r[1]}  {r[2]:<10}  {r[4] if r[4] is not None else '':>6} exceptions"
+                   + (f"  ({r[5]})" if r[5] else ""))
+    for rule, points in trend.items():
+        rates = " ".join(f"{v:.0%}" for _, v in points)
+        found = ", ".join(signals([v for _, v in points])) or "no signal"
+        click.echo(f"{rule:<10} {rates}  [{found}]")
 
 
 @main.command("verify-manifest")

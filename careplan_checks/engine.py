@@ -19,7 +19,6 @@ from typing import Any
 
 import duckdb
 
-from . import __version__
 from .calendar import install as install_calendar
 from .contract import TABLES
 from .errors import InputError, Problem
@@ -28,17 +27,9 @@ from .rules import Rule
 
 log = logging.getLogger(__name__)
 
-RESULTS_DDL = """
-CREATE TABLE IF NOT EXISTS runs (RUN_ID INTEGER PRIMARY KEY, STARTED TIMESTAMP, FINISHED TIMESTAMP,
-    STATUS VARCHAR, AS_OF DATE, PERIOD_START DATE, PERIOD_END DATE, TOOL_VERSION VARCHAR);
-CREATE TABLE IF NOT EXISTS rule_results (RUN_ID INTEGER, RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR,
-    AREA VARCHAR, STATUS VARCHAR, MESSAGE VARCHAR, POPULATION BIGINT, EXCEPTIONS BIGINT, TARGET DOUBLE,
-    RULE_HASH VARCHAR, PARAMETERS VARCHAR);
-CREATE TABLE IF NOT EXISTS exceptions (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
-    EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR);
-CREATE TABLE IF NOT EXISTS populations (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
-    EVENT_KEY VARCHAR);
-"""
+#: Where a night's results wait, in the pipeline's own connection, until ``history.record_run``
+#: writes them to the history database in one transaction.
+RESULT_TABLES = ("_exceptions", "_populations")
 
 
 def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -103,36 +94,21 @@ def resolve_parameters(rule: Rule, overrides: dict[str, dict[str, str]]) -> dict
 
 def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
              period: tuple[dt.date, dt.date] | None = None, present: set[str] | None = None,
-             overrides: dict[str, dict[str, str]] | None = None) -> tuple[int, list[RuleResult]]:
-    """Run the rules, then store their results under a new run id in one transaction.
+             overrides: dict[str, dict[str, str]] | None = None) -> list[RuleResult]:
+    """Run the rules into the temporary tables ``_exceptions`` and ``_populations``.
 
-    Each rule runs into temporary tables first: a failing statement aborts a DuckDB
-    transaction, so rules are evaluated outside it and only the copy is transactional.
+    Nothing permanent is written here: a failing statement would abort a DuckDB transaction,
+    and a killed run must leave the history as it was, so the results are recorded
+    separately, all at once (``history.record_run``).
     """
     period_start, period_end = period or default_period(as_of)
     overrides = overrides or {}
     params = {rule.id: resolve_parameters(rule, overrides) for rule in rules}
-    con.execute(RESULTS_DDL)
-    con.execute("CREATE OR REPLACE TEMP TABLE _exceptions AS SELECT * EXCLUDE (RUN_ID) FROM exceptions LIMIT 0")
-    con.execute("CREATE OR REPLACE TEMP TABLE _populations AS SELECT * EXCLUDE (RUN_ID) FROM populations LIMIT 0")
-    started = dt.datetime.now()
-    results = [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present) for rule in rules]
-    con.execute("BEGIN")
-    try:
-        run_id = con.execute("SELECT coalesce(max(RUN_ID), 0) + 1 FROM runs").fetchone()[0]
-        con.execute("INSERT INTO runs VALUES (?, ?, now(), 'succeeded', ?, ?, ?, ?)",
-                    [run_id, started, as_of, period_start, period_end, __version__])
-        con.executemany("INSERT INTO rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
-             r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results])
-        con.execute("INSERT INTO exceptions SELECT ?, * FROM _exceptions", [run_id])
-        con.execute("INSERT INTO populations SELECT ?, * FROM _populations", [run_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("DROP TABLE _exceptions; DROP TABLE _populations")
-    return run_id, results
+    con.execute("""CREATE OR REPLACE TEMP TABLE _exceptions (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
+        EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _populations (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
+        EVENT_KEY VARCHAR)""")
+    return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present) for rule in rules]
 
 
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,

@@ -30,11 +30,11 @@ def run_case(rule: Rule, case: Case) -> tuple[set[tuple[str, dt.date, str | None
         con.executemany(
             f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
             [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
-    _, results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in case.parameters.items()}})
+    results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in case.parameters.items()}})
     result = results[0]
     if result.status != "ran":
         raise AssertionError(f"{rule.id} did not run: {result.status} {result.message}")
-    keys = {(c, d, k) for c, d, k in con.execute("SELECT CHILD, EVENT_DATE, EVENT_KEY FROM exceptions").fetchall()}
+    keys = {(c, d, k) for c, d, k in con.execute("SELECT CHILD, EVENT_DATE, EVENT_KEY FROM _exceptions").fetchall()}
     return keys, result.population
 
 

@@ -25,8 +25,8 @@ RULES = load_rules(REPO / "rules")
 def _run_pack(folder: Path) -> tuple[set, list]:
     con, report = load_extract(folder)
     prepare_database(con)
-    _, results = evaluate(con, RULES, DEFAULT_AS_OF, present={f.table for f in report.files})
-    got = set(con.execute("SELECT RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM exceptions").fetchall())
+    results = evaluate(con, RULES, DEFAULT_AS_OF, present={f.table for f in report.files})
+    got = set(con.execute("SELECT RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _exceptions").fetchall())
     return got, results
 
 

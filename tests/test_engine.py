@@ -133,13 +133,17 @@ def test_fail_on_sets_exit_status_1(cli):
 def test_results_are_stored_per_run(tmp_path: Path, cli):
     db = tmp_path / "c.duckdb"
     for _ in range(2):
-        assert cli("demo", "--db", db, "--no-quality").exit_code == 0
+        assert cli("demo", "--db", db, "--no-quality", "--no-report").exit_code == 0
     con = duckdb.connect(str(db))
-    assert con.execute("SELECT count(*), max(RUN_ID) FROM runs WHERE STATUS = 'succeeded'").fetchone() == (2, 2)
+    # the same night twice: the second run supersedes the first
+    assert con.execute("SELECT RUN_ID, STATUS FROM runs ORDER BY RUN_ID").fetchall() == [
+        (1, "superseded"), (2, "succeeded")]
     per_run = con.execute("SELECT RUN_ID, count(*) FROM exceptions GROUP BY 1 ORDER BY 1").fetchall()
     assert per_run[0][1] == per_run[1][1] > 0
     stored = con.execute("SELECT sum(EXCEPTIONS) FROM rule_results WHERE RUN_ID = 2").fetchone()[0]
     assert stored == per_run[1][1]
+    inputs = con.execute("SELECT count(*), sum(ROWS_READ) FROM run_inputs WHERE RUN_ID = 2").fetchone()
+    assert inputs[0] == 21 and inputs[1] > 0
 
 
 @pytest.mark.parametrize(("start", "n", "expected"), [

@@ -37,7 +37,7 @@ def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                          "Note"], rules, widths=[10, 70, 10, 10, 12, 12, 12, 10, 40], percent={6, 7})
         columns = [*EXCEPTION_COLUMNS, "FIRST_SEEN", "REVIEW_ACTION", "REVIEW_REASON"]
         for rule_id, *_ in rules:
-            rows = con.execute(f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, NULL, NULL
+            rows = con.execute(f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, REVIEW_ACTION, REVIEW_REASON
                 FROM report_exceptions WHERE RULE_ID = ? LIMIT {MAX_SHEET_ROWS + 1}""", [rule_id]).fetchall()
             if not rows:
                 continue

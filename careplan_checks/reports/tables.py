@@ -13,39 +13,28 @@ SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "PO
 
 
 def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float] | None = None) -> None:
-    """Create ``report_exceptions``, ``report_rules`` and ``report_summary`` (temporary tables)."""
+    """Create ``report_exceptions``, ``report_rules`` and ``report_summary`` (temporary tables) from the
+    history database, which must be attached (``history.attach``)."""
+    from ..history import statuses
+
     targets = targets or {}
+    statuses(con, run_id)
     # A cell that starts with = + - @ would run as a formula in a spreadsheet: prefix a quote.
     con.execute(r"""CREATE OR REPLACE TEMP MACRO safe_cell(x) AS
-        CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN '''' || x ELSE x END""")
-    con.execute("""CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)""")
+        CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN chr(39) || x ELSE x END""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:
         con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
-    # The social worker allocated at the as-of date (or the last one before it) answers for the child.
-    con.execute("""CREATE OR REPLACE TEMP TABLE _worker AS
-        SELECT a.CHILD, arg_max(a.TEAM, a.START_DATE) AS TEAM, arg_max(a.WORKER_ID, a.START_DATE) AS WORKER_ID
-        FROM allocations a, (SELECT AS_OF FROM runs WHERE RUN_ID = ?) r
-        WHERE a.ROLE = 'SW' AND a.START_DATE <= r.AS_OF GROUP BY a.CHILD""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_exceptions AS
-        WITH previous AS (
-            SELECT max(RUN_ID) AS RUN_ID FROM runs WHERE RUN_ID < ? AND STATUS = 'succeeded'
-        ), first_seen AS (
-            SELECT e.FINGERPRINT, min(r.AS_OF) AS FIRST_SEEN FROM exceptions e JOIN runs r USING (RUN_ID)
-            WHERE r.STATUS = 'succeeded' AND e.RUN_ID <= ? GROUP BY e.FINGERPRINT
-        )
         SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
-               e.DAYS_OVERDUE, e.DETAIL, safe_cell(w.TEAM) AS TEAM, safe_cell(w.WORKER_ID) AS WORKER_ID,
-               CASE WHEN p.FINGERPRINT IS NULL THEN 'new' ELSE 'open' END AS STATUS, e.FINGERPRINT,
-               f.FIRST_SEEN
+               e.DAYS_OVERDUE, e.DETAIL, safe_cell(e.TEAM) AS TEAM, safe_cell(e.WORKER_ID) AS WORKER_ID,
+               s.STATUS, e.FINGERPRINT, s.FIRST_SEEN, s.REVIEW_ACTION, safe_cell(s.REVIEW_REASON) AS REVIEW_REASON
         FROM exceptions e
         JOIN rule_results rr ON rr.RUN_ID = e.RUN_ID AND rr.RULE_ID = e.RULE_ID
-        LEFT JOIN _worker w ON w.CHILD = e.CHILD
-        LEFT JOIN (SELECT FINGERPRINT FROM exceptions WHERE RUN_ID = (SELECT RUN_ID FROM previous)) p
-               ON p.FINGERPRINT = e.FINGERPRINT
-        LEFT JOIN first_seen f ON f.FINGERPRINT = e.FINGERPRINT
+        JOIN _status s USING (FINGERPRINT)
         WHERE e.RUN_ID = ?
         ORDER BY CASE rr.SEVERITY WHEN 'critical' THEN 1 WHEN 'high' THEN 2 WHEN 'medium' THEN 3 ELSE 4 END,
-                 e.RULE_ID, e.DUE_DATE, e.CHILD""", [run_id, run_id, run_id])
+                 e.RULE_ID, e.DUE_DATE, e.CHILD""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_rules AS
         SELECT rr.RULE_ID, rr.TITLE, rr.SEVERITY, rr.AREA, rr.STATUS, rr.MESSAGE, rr.POPULATION, rr.EXCEPTIONS,
                CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0
@@ -55,11 +44,11 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
         WHERE rr.RUN_ID = ? ORDER BY rr.RULE_ID""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_summary AS
         WITH pop AS (
-            SELECT p.RULE_ID, coalesce(w.TEAM, 'No team') AS TEAM, strftime(p.EVENT_DATE, '%Y-%m') AS MONTH
-            FROM populations p LEFT JOIN _worker w USING (CHILD) WHERE p.RUN_ID = ?
+            SELECT RULE_ID, coalesce(TEAM, 'No team') AS TEAM, strftime(EVENT_DATE, '%Y-%m') AS MONTH
+            FROM populations WHERE RUN_ID = ?
         ), exc AS (
-            SELECT e.RULE_ID, coalesce(w.TEAM, 'No team') AS TEAM, strftime(e.EVENT_DATE, '%Y-%m') AS MONTH
-            FROM exceptions e LEFT JOIN _worker w USING (CHILD) WHERE e.RUN_ID = ?
+            SELECT RULE_ID, coalesce(TEAM, 'No team') AS TEAM, strftime(EVENT_DATE, '%Y-%m') AS MONTH
+            FROM exceptions WHERE RUN_ID = ?
         ), levels AS (
             SELECT 'rule' AS LEVEL, RULE_ID, NULL AS TEAM, NULL AS MONTH, POPULATION, EXCEPTIONS
             FROM report_rules WHERE STATUS = 'ran'

@@ -98,7 +98,7 @@ def validate(extract_dir: Path, db: Path | None, fmt: str) -> None:
     if rejected:
         click.echo("\nRejected rows (first 50; all are in the rejected_rows table):")
         for file, line, column, reason in rejected:
-            click.echo(f"  {file}, line {line}, column {column}: {reason}")
+            click.echo(f"  {file}, line {line}" + (f", column {column}" if column else "") + f": {reason}")
     bad = [r for r in findings if not r[4]]
     click.echo(f"\nData quality: {len(findings)} checks, {len(bad)} findings")
     for table, _check, column, description, _ok, _n, unexpected, error in bad:
@@ -401,6 +401,26 @@ def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tu
 
     _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality,
          None if no_report else out, suppress_small, targets, shared_output, wait)
+
+
+@main.command()
+@click.argument("raw_dir", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The authority's secret key (hex). Created, readable by you only, if it does not exist.")
+@handle_errors
+def anonymise(raw_dir: Path, out_dir: Path, key_file: Path) -> None:
+    """Turn a raw 903 export into an extract the anonymisation guard accepts.
+
+    CHILD and worker identifiers become keyed pseudonyms (the same every night with the same key),
+    UPNs become UN1-UN5 or KNOWN, postcodes are cut to the district, and columns the contract does
+    not know (names, addresses, notes) are dropped.
+    """
+    from .anonymise import anonymise as run_anonymise
+
+    for name, rows, dropped in run_anonymise(raw_dir, out_dir, key_file):
+        click.echo(f"{name}: {rows} rows" + (f"; dropped {', '.join(dropped)}" if dropped else ""))
+    click.echo(f"anonymised extract written to {out_dir}")
 
 
 # ------------------------------------------------------------------ history

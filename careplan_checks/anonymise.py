@@ -23,7 +23,7 @@ import duckdb
 
 from .contract import Table
 from .errors import InputError, Problem
-from .extract import SourceFile, discover, new_staging_connection, stage
+from .extract import SourceFile, stage_folder
 
 log = logging.getLogger(__name__)
 
@@ -88,16 +88,7 @@ def anonymise(raw: Path, out: Path, key_file: Path) -> list[tuple[str, int, list
     if out_r == raw_r or raw_r in out_r.parents:
         raise InputError(Problem(str(out), "refusing to write into the raw export's folder: choose another"))
     key = read_key(key_file)
-    con = new_staging_connection()
-    found = discover(raw, con)
-    problems: list[Problem] = []
-    for f in found.files:
-        try:
-            stage(f, con)
-        except InputError as e:
-            problems.extend(e.problems)
-    if problems:
-        raise InputError(problems)
+    con, found = stage_folder(raw)
     install_pseudonym(con, key)
     out.mkdir(parents=True, exist_ok=True)
     done = []

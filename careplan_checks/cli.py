@@ -267,6 +267,15 @@ def _read_targets(path: Path | None) -> dict[str, float]:
     return out
 
 
+def _import_gx() -> None:
+    import contextlib
+
+    from . import gx_compat  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
+
+    with contextlib.suppress(Exception):  # a failure is reported properly when the quality stage imports it
+        import great_expectations  # noqa: F401
+
+
 def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
          params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
          quality: bool = True, out: Path | None = None, suppress_small: int | None = None,
@@ -276,6 +285,11 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
     from .load import load_extract
     from .rules import DEFAULT_RULES_DIR, SEVERITY_ORDER, load_rules
 
+    if quality:
+        # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
+        import threading
+
+        threading.Thread(target=_import_gx, daemon=True).start()
     overrides = _params(params)
     target_values = _read_targets(targets)
     pack = load_rules(rules_dir or DEFAULT_RULES_DIR, select.split(",") if select else None)
@@ -618,3 +632,7 @@ def entry_point() -> None:
         logging.shutdown()
         os._exit(code)
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    entry_point()

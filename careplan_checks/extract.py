@@ -270,6 +270,13 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the row is longer than 4 MB'
                         ELSE 'the row could not be parsed' END
         FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx)""", [f.name, t])
+    if con.execute("SELECT count(*) FROM csv_rej").fetchone()[0] == 0:
+        # The common case: record k of the file is on line k + 2 (the header is line 1).
+        con.execute(f'ALTER TABLE "parsed_{t}" RENAME TO "raw_{t}"')
+        con.execute(f'ALTER TABLE "raw_{t}" ADD COLUMN _LINE INTEGER')
+        con.execute(f'UPDATE "raw_{t}" SET _LINE = rowid + 2')
+        con.execute("DROP TABLE IF EXISTS csv_rej; DROP TABLE IF EXISTS csv_scan")
+        return
     # Lines of accepted records: every line from 2 on, less the rejected ones, in order.
     con.execute(f"""CREATE TEMP TABLE "raw_{t}" AS
         WITH p AS (SELECT *, rowid + 1 AS _k FROM "parsed_{t}"),
@@ -341,6 +348,7 @@ def _describe_duckdb_error(message: str) -> str:
 
 def new_staging_connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would leak onto the terminal
     con.execute("CREATE TEMP TABLE raw_rejects (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, "
                 "COLUMN_NAME VARCHAR, REASON VARCHAR)")
     return con
@@ -354,6 +362,14 @@ def read_extract(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
     """
     from .guard import check_anonymised
 
+    con, found = stage_folder(folder)
+    check_anonymised(found.files, con)
+    return con, found
+
+
+def stage_folder(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
+    """Discover and stage every file of a folder in a new in-memory connection, without the guard
+    (``anonymise`` reads raw exports this way). Every unreadable file is reported together."""
     con = new_staging_connection()
     found = discover(folder, con)
     problems: list[Problem] = []
@@ -364,7 +380,6 @@ def read_extract(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
             problems.extend(e.problems)
     if problems:
         raise InputError(problems)
-    check_anonymised(found.files, con)
     return con, found
 
 

@@ -30,8 +30,9 @@ NHS_SHAPE = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$"
 
 CHECKS_PER_QUERY = 48
 
-#: Kinds of contract column whose values are validated against a strict pattern anyway;
-#: only free-form columns (and columns the contract does not know) can smuggle identifiers.
+#: Kinds of contract column that are free-form: only these (and columns the contract does not
+#: know) can carry an identifier into the database. Any other column is typed strictly by the
+#: loader, which rejects a value that is not a date, code, number or flag without storing it.
 _FREE_KINDS = {"id", "text", "district", "upn"}
 
 
@@ -40,7 +41,9 @@ def _nhs_valid(col: str) -> str:
     d = f"replace({col}, ' ', '')"
     total = " + ".join(f"(ascii(substr({d}, {i + 1}, 1)) - 48) * {10 - i}" for i in range(9))
     check = f"(11 - (({total}) % 11)) % 11"
-    return f"(regexp_full_match({col}, '{NHS_SHAPE}') AND {check} = (ascii(substr({d}, 10, 1)) - 48))"
+    # CASE, not AND: the checksum is only worked out for values of the right shape.
+    return (f"(CASE WHEN regexp_full_match({col}, '{NHS_SHAPE}') "
+            f"THEN {check} = (ascii(substr({d}, 10, 1)) - 48) ELSE false END)")
 
 
 def check_anonymised(files: list[SourceFile], con: duckdb.DuckDBPyConnection) -> None:
@@ -65,13 +68,14 @@ def _check_file(f: SourceFile, con: duckdb.DuckDBPyConnection) -> list[Problem]:
     checks: list[tuple[str, str, str]] = []  # (column, label, sql predicate on v)
     for c in cols:
         kind = f.table.column(c).kind if c in f.table.column_names else "unknown"
+        if kind not in _FREE_KINDS | {"unknown"}:
+            continue  # a date, code, number or flag that is not one is rejected, its value never stored
         v = f'upper(trim("{c}"))'
         checks.append((c, "full postcodes (keep the district only, e.g. EG19 or EG19 7)",
                        f"regexp_matches({v}, '{FULL_POSTCODE}')"))
         checks.append((c, "real UPNs (a letter and 12 digits; give UN1-UN5 or KNOWN instead)",
                        f"regexp_full_match({v}, '{REAL_UPN}')"))
-        if kind in _FREE_KINDS | {"unknown"}:
-            checks.append((c, "NHS numbers", _nhs_valid(f'trim("{c}")')))
+        checks.append((c, "NHS numbers", _nhs_valid(f'trim("{c}")')))
     if not checks:
         return problems
     total = con.execute(f'SELECT count(*) FROM "raw_{t}"').fetchone()[0]

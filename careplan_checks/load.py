@@ -190,6 +190,8 @@ def _db_open_problem(message: str) -> str:
 
 def connect(db: Path) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(db))
+        con = duckdb.connect(str(db))
+        con.execute("SET enable_progress_bar = false")
+        return con
     except duckdb.Error as e:
         raise InputError(Problem(str(db), _db_open_problem(str(e)))) from None

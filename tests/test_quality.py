@@ -67,3 +67,14 @@ def test_quality_findings_for_overlaps_dates_and_cross_table_consistency(tmp_pat
     assert all(r[7] is None for r in results), "every check must have run"
     stored = con.execute("SELECT count(*) FROM quality_results WHERE NOT SUCCESS").fetchone()[0]
     assert stored == len(failed)
+
+
+def test_contract_values_check_catches_what_bypassed_the_loader(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\nC1,1,01/02/2010,WBRI,UN1,,\n"
+              "C2,2,01/02/2011,WBRI,UN1,,\n")
+    con, _ = load_extract(tmp_path)
+    assert all(r[4] for r in validate(con, {"header"}))
+    con.execute("UPDATE header SET SEX = 'Q' WHERE CHILD = 'C2'")  # as if written by something else
+    con.execute("INSERT INTO header (CHILD, SEX, DOB, _LINE) VALUES (NULL, '1', DATE '2012-01-01', 9)")
+    failed = {r[1]: r[6] for r in validate(con, {"header"}) if not r[4]}
+    assert failed["contract_values"] == 2

@@ -1,0 +1,91 @@
+"""Time each stage of a full run on one extract, in this (fresh) process; print JSON.
+
+Used by benchmarks/run.py; each stage is what ``careplan-checks run`` does, in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main(extract: Path, mode: str) -> None:
+    t0 = time.perf_counter()
+    times: dict[str, float] = {}
+
+    def lap(name: str, start: float) -> float:
+        now = time.perf_counter()
+        times[name] = round(now - start, 3)
+        return now
+
+    if mode == "plain":
+        import duckdb
+
+        con = duckdb.connect(":memory:")
+        start = time.perf_counter()
+        rows = 0
+        for f in sorted(extract.glob("*.csv")):
+            if f.name == "answer_key.csv":
+                continue
+            con.execute(f"CREATE TABLE \"{f.stem}\" AS SELECT * FROM read_csv('{f}', header=true, all_varchar=true)")
+            rows += con.execute(f'SELECT count(*) FROM "{f.stem}"').fetchone()[0]
+        lap("plain_read_csv", start)
+        print(json.dumps({"times": times, "rows": rows, "peak_rss_mb": _peak()}))
+        return
+
+    from careplan_checks import history
+    from careplan_checks.engine import default_period, evaluate, prepare_database
+    from careplan_checks.extract import read_extract
+    from careplan_checks.load import _type_table, _write
+    from careplan_checks.rules import load_rules
+    from careplan_checks.sample import DEFAULT_AS_OF
+
+    start = lap("import", t0)
+    rules = load_rules()
+    start = lap("read_rules", start)
+    con, found = read_extract(extract)
+    start = lap("read_and_guard", start)
+    for f in found.files:
+        _type_table(f, con)
+    con.execute("BEGIN")
+    _write(con, found, "main")
+    con.execute("COMMIT")
+    start = lap("load", start)
+    present = {f.table.name for f in found.files}
+    if mode == "full":
+        from careplan_checks.quality import validate
+
+        validate(con, present)
+        start = lap("quality", start)
+    prepare_database(con)
+    start = lap("views_and_calendar", start)
+    results = evaluate(con, rules, DEFAULT_AS_OF, present=present)
+    start = lap("rules", start)
+    tmp = Path(tempfile.mkdtemp())
+    history.attach(con, tmp / "history.duckdb")
+    run_id = history.record_run(con, results, DEFAULT_AS_OF, default_period(DEFAULT_AS_OF), dt.datetime.now())
+    start = lap("history", start)
+    from careplan_checks.reports import write_reports
+
+    write_reports(con, run_id, tmp / "report")
+    lap("reports", start)
+    times["total"] = round(time.perf_counter() - t0, 3)
+    rows = sum(f.rows_read for f in found.files)
+    print(json.dumps({"times": times, "rows": rows, "exceptions": sum(r.exceptions for r in results),
+                      "peak_rss_mb": _peak()}))
+
+
+def _peak() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else "full")
+    sys.stdout.flush()
+    os._exit(0)  # skip teardown: see careplan_checks.cli.entry_point

@@ -192,3 +192,22 @@ def test_demo_runs_every_rule(cli):
     assert "0 not run, 0 errored" in result.output
     for rule in load_rules(RULES):
         assert rule.id in result.output
+
+
+def test_applies_from_and_until(pack: Path, cli):
+    (pack / "TEST-01.yml").write_text(NEW_RULE + "applies_from: 2025-04-01\n")
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--select", "TEST-01", "--no-quality",
+                 "--no-report")
+    assert "TEST-01    low       not run: the rule does not apply on the as-of date" in result.output
+    result = cli("run", SAMPLE, "--as-of", "2025-04-01", "--rules", pack, "--select", "TEST-01", "--no-quality",
+                 "--no-report")
+    assert "not run" not in result.output.splitlines()[2]
+
+
+def test_the_pack_covers_every_catalogue_section():
+    pack = load_rules(RULES)
+    assert len(pack) >= 30
+    prefixes = {r.id.split("-")[0] for r in pack}
+    assert {"CP", "REV", "VIS", "PLACE", "HLTH", "EDU", "MISS", "LEAVE"} <= prefixes
+    assert {"QI", "DQ"} & prefixes and "data-quality" in {r.area for r in pack}
+    assert {f"LEAVE-0{i}" for i in range(1, 8)} | {"PLACE-01", "HLTH-05"} <= {r.id for r in pack}

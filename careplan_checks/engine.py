@@ -111,6 +111,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
     return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present) for rule in rules]
 
 
+def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dict[str, Any]) -> list[str]:
+    """The columns a rule's query returns (planned on the data, not run)."""
+    sql = f"WITH {rule.with_}\nSELECT * FROM ({query}) LIMIT 0" if rule.with_ else f"SELECT * FROM ({query}) LIMIT 0"
+    return [d[0] for d in con.execute(sql, rule.bind(sql, values)).description]
+
+
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
               period_end: dt.date, params: dict[str, Any], present: set[str] | None) -> RuleResult:
     if present is not None:
@@ -121,31 +127,33 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         return RuleResult(rule, "not run", "the rule does not apply on the as-of date", parameters=params)
     values = {**params, "as_of": as_of, "period_start": period_start, "period_end": period_end}
     try:
-        exc_cols = [d[0] for d in con.execute(f"SELECT * FROM ({rule.exception_query}) LIMIT 0",
-                                              rule.bind(rule.exception_query, values)).description]
+        exc_cols = _columns(con, rule, rule.sql, values)
+        pop_cols = _columns(con, rule, rule.population, values)
         key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in exc_cols else "NULL::VARCHAR"
-        done = "DONE_DATE" if "DONE_DATE" in exc_cols else "NULL::DATE"
+        pkey = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in pop_cols else "NULL::VARCHAR"
+        done = "DONE_DATE::DATE" if "DONE_DATE" in exc_cols else "NULL::DATE"
+        # Population and exceptions in one statement, so that the rule's shared ``with``
+        # expressions (its obligations) are worked out once, not twice.
+        shared = f"{rule.with_},\n" if rule.with_ else ""
+        both = f"""WITH {shared}_population AS ({rule.population}), _exceptions_q AS ({rule.sql})
+            SELECT 'P' AS _KIND, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE, {pkey} AS EVENT_KEY,
+                   NULL::DATE AS DUE_DATE, NULL::DATE AS DONE_DATE, NULL::VARCHAR AS DETAIL FROM _population
+            UNION ALL
+            SELECT 'E', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, {done}, DETAIL::VARCHAR
+            FROM _exceptions_q"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_both AS {both}", rule.bind(both, values))
         # days overdue, counted as the rule counts its timescale
         overdue = ("working_days_between(DUE_DATE, coalesce(DONE_DATE, $as_of::DATE))" if rule.counts == "working days"
                    else "greatest(0, coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE)")
-        overdue = f"coalesce({overdue}, 0)::INTEGER"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_exc AS
             SELECT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE,
-                   {overdue} AS DAYS_OVERDUE,
-                   DETAIL,
+                   coalesce({overdue}, 0)::INTEGER AS DAYS_OVERDUE, DETAIL,
                    substr(sha256(concat_ws('|', '{rule.id}', CHILD, EVENT_DATE::VARCHAR, coalesce(EVENT_KEY, ''))),
                           1, 16) AS FINGERPRINT
-            FROM (SELECT DISTINCT ON (CHILD, EVENT_DATE, {key}) CHILD::VARCHAR AS CHILD,
-                         EVENT_DATE::DATE AS EVENT_DATE, {key} AS EVENT_KEY, DUE_DATE::DATE AS DUE_DATE,
-                         {done}::DATE AS DONE_DATE, DETAIL::VARCHAR AS DETAIL
-                  FROM ({rule.exception_query}) q)""", {**rule.bind(rule.exception_query, values), "as_of": as_of})
-        pop_cols = [d[0] for d in con.execute(f"SELECT * FROM ({rule.population_query}) LIMIT 0",
-                                              rule.bind(rule.population_query, values)).description]
-        pkey = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in pop_cols else "NULL::VARCHAR"
+            FROM (SELECT DISTINCT ON (CHILD, EVENT_DATE, EVENT_KEY) * FROM _rule_both WHERE _KIND = 'E')""",
+                    {"as_of": as_of})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
-            SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE,
-                   {pkey} AS EVENT_KEY
-            FROM ({rule.population_query}) q""", rule.bind(rule.population_query, values))
+            SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
     except duckdb.Error as e:
         log.warning("rule %s errored: %s", rule.id, str(e).splitlines()[0])
         return RuleResult(rule, "errored", str(e).splitlines()[0], parameters=params)

@@ -126,7 +126,7 @@ def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> lis
         if table.name in present:
             names = ", ".join(f'"{c.name}"' for c in table.columns)
             con.execute(f'INSERT INTO {schema}."{table.name}" SELECT {names}, _LINE '
-                        f'FROM "typed_{table.name}" WHERE _REASON = \'\' ORDER BY _LINE')
+                        f'FROM "typed_{table.name}" WHERE _REASON = \'\'')  # already in line order
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.rejected_rows AS
         SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON FROM raw_rejects ORDER BY FILE, LINE""")
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.load_files (FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from .contract import TABLES_BY_NAME, Table, table_for_headers, table_for_name
+from .contract import Table, table_for_headers, table_for_name
 from .errors import InputError, Problem
 
 log = logging.getLogger(__name__)
@@ -382,5 +382,3 @@ def stage_folder(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
         raise InputError(problems)
     return con, found
 
-
-__all__ = ["TABLES_BY_NAME", "Discovery", "SourceFile", "read_extract", "sha256_of"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from .contract import TABLES, Table
+from .contract import TABLES
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +34,6 @@ class Check:
 
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
-
-
-def _tables_with(column: str) -> list[Table]:
-    return [t for t in TABLES if column in t.column_names and t.name != "header"]
 
 
 def build_checks(present: set[str]) -> list[Check]:

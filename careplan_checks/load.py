@@ -117,6 +117,7 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
         FROM "raw_{t}" """)
     con.execute(f"""INSERT INTO raw_rejects SELECT ?, ?, _LINE, _COLUMNS, _REASON
         FROM "typed_{t}" WHERE _REASON <> ''""", [f.name, t])
+    con.execute(f'DROP TABLE "raw_{t}"')  # the text copy is no longer needed: keep memory to two copies
 
 
 def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> list[str]:
@@ -127,6 +128,7 @@ def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> lis
             names = ", ".join(f'"{c.name}"' for c in table.columns)
             con.execute(f'INSERT INTO {schema}."{table.name}" SELECT {names}, _LINE '
                         f'FROM "typed_{table.name}" WHERE _REASON = \'\'')  # already in line order
+            con.execute(f'DROP TABLE "typed_{table.name}"')
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.rejected_rows AS
         SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON FROM raw_rejects ORDER BY FILE, LINE""")
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.load_files (FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,

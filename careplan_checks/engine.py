@@ -112,8 +112,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
 
 
 def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dict[str, Any]) -> list[str]:
-    """The columns a rule's query returns (planned on the data, not run)."""
-    sql = f"WITH {rule.with_}\nSELECT * FROM ({query}) LIMIT 0" if rule.with_ else f"SELECT * FROM ({query}) LIMIT 0"
+    """The columns a rule's query (``Rule.exception_query`` or ``population_query``) returns: planned, not run."""
+    sql = f"SELECT * FROM ({query}) LIMIT 0"
     return [d[0] for d in con.execute(sql, rule.bind(sql, values)).description]
 
 
@@ -127,8 +127,8 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         return RuleResult(rule, "not run", "the rule does not apply on the as-of date", parameters=params)
     values = {**params, "as_of": as_of, "period_start": period_start, "period_end": period_end}
     try:
-        exc_cols = _columns(con, rule, rule.sql, values)
-        pop_cols = _columns(con, rule, rule.population, values)
+        exc_cols = _columns(con, rule, rule.exception_query, values)
+        pop_cols = _columns(con, rule, rule.population_query, values)
         key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in exc_cols else "NULL::VARCHAR"
         pkey = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in pop_cols else "NULL::VARCHAR"
         done = "DONE_DATE::DATE" if "DONE_DATE" in exc_cols else "NULL::DATE"

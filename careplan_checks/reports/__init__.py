@@ -63,7 +63,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.copy(con, f"SELECT {cols} FROM report_exceptions", paths["exceptions.csv"], "csv")
     files.copy(con, f"SELECT {cols}, FIRST_SEEN FROM report_exceptions", paths["exceptions.json"], "json")
     files.exceptions_workbook(con, paths["exceptions.xlsx"])
-    summary = tables.suppressed_summary(con, suppress_small) if suppress_small and suppress_small > 1 \
+    summary = tables.suppressed_summary(suppress_small) if suppress_small and suppress_small > 1 \
         else "SELECT * FROM report_summary"
     files.copy(con, summary, paths["summary.csv"], "csv")
     files.copy(con, summary, paths["summary.parquet"], "parquet")

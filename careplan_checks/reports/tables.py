@@ -74,7 +74,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
                 [run_id, run_id])
 
 
-def suppressed_summary(con: duckdb.DuckDBPyConnection, n: int) -> str:
+def suppressed_summary(n: int) -> str:
     """SQL for the summary with counts from 1 to n-1 (and the rates that would reveal them)
     shown as ``[c]``, as DfE statistics do for tables that leave the authority."""
     hide = f"(POPULATION BETWEEN 1 AND {n - 1} OR EXCEPTIONS BETWEEN 1 AND {n - 1})"

@@ -257,6 +257,9 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
             [str(f.path)],
         )
     except duckdb.Error as e:
+        if _cut_off(f.path, len(cols)):
+            raise InputError(Problem(f.name, "the file ends inside a quoted field, with no line end: it looks cut "
+                                     "off")) from None
         raise InputError(Problem(f.name, _describe_duckdb_error(str(e)), line=_line_of(str(e)))) from None
     bad_encoding = con.execute(
         "SELECT min(line) FROM csv_rej WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
@@ -270,6 +273,9 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the row is longer than 4 MB'
                         ELSE 'the row could not be parsed' END
         FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx)""", [f.name, t])
+    if _cut_off(f.path, len(cols)):
+        raise InputError(Problem(f.name, "the last line stops part-way through a row (fewer fields than the header "
+                                 "and no line end): the file looks cut off", line=_last_rejected_line(con)))
     if con.execute("SELECT count(*) FROM csv_rej").fetchone()[0] == 0:
         # The common case: record k of the file is on line k + 2 (the header is line 1).
         con.execute(f'ALTER TABLE "parsed_{t}" RENAME TO "raw_{t}"')
@@ -286,6 +292,30 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
         SELECT p.* EXCLUDE (_k), lines.l::INTEGER AS _LINE FROM p JOIN lines USING (_k)""")
     con.execute(f'DROP TABLE "parsed_{t}"')
     con.execute("DROP TABLE IF EXISTS csv_rej; DROP TABLE IF EXISTS csv_scan")
+
+
+def _cut_off(path: Path, fields: int) -> bool:
+    """True when the file ends without a line break part-way through a row: a file cut off in
+    transfer, not a row with a mistake in it. Only the file's last 64 KB are read."""
+    with path.open("rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - 65536))
+        tail = fh.read()
+    if not tail or tail.endswith((b"\n", b"\r")):
+        return False
+    last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
+    if last.count('"') % 2:
+        return True  # it ends inside a quoted field
+    try:
+        return len(next(csv.reader([last]), [])) < fields
+    except csv.Error:  # not a row the csv module can split: the parser's own rejects say what is wrong
+        return False
+
+
+def _last_rejected_line(con: duckdb.DuckDBPyConnection) -> int | None:
+    row = con.execute("SELECT max(line) FROM csv_rej").fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def _stage_xlsx(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -> None:

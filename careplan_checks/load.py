@@ -150,7 +150,12 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
     With ``db`` the typed tables replace those in the database file in a single
     transaction: a failure leaves the file as it was. Without it, they live in memory.
     """
+    from .completeness import check_dates
+
     con, found = read_extract(folder)
+    problems = check_dates(found.files, con)
+    if problems:
+        raise InputError(problems)
     for f in found.files:
         _type_table(f, con)
     if db is None:

@@ -1,9 +1,10 @@
 """The ``careplan-checks`` command line: parse, call, print.
 
 Exit status: 0 ran (and nothing at or above ``--fail-on``); 1 exceptions at or
-above ``--fail-on``; 2 bad input, a bad rule file or bad usage. Results go to
-stdout, logs and errors to stderr. Heavy libraries (Great Expectations) are
-imported inside the commands that need them, so ``--help`` answers at once.
+above ``--fail-on``; 2 bad input, an incomplete night, a bad rule file or bad
+usage; 130 stopped by Ctrl-C, 143 by SIGTERM. Results go to stdout, logs and
+errors to stderr. Heavy libraries (Great Expectations) are imported inside the
+commands that need them, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn InputError into a clear message and exit 2, never a traceback."""
+    """Turn InputError into a clear message and exit 2, and a signal into 130/143: never a traceback."""
+    from .interrupt import Interrupted
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -38,6 +40,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             for p in e.problems:
                 click.echo(f"error: {p}", err=True)
             sys.exit(2)
+        except (Interrupted, KeyboardInterrupt) as e:
+            code = e.exit_code if isinstance(e, Interrupted) else 130
+            click.echo("interrupted: nothing was changed (the history and the previous report are as they were)",
+                       err=True)
+            sys.exit(code)
 
     return wrapper
 
@@ -250,85 +257,36 @@ def _progress(message: str) -> None:
         click.echo(message, err=True)
 
 
-def _read_targets(path: Path | None) -> dict[str, float]:
-    """A local targets file: CSV with RULE_ID,TARGET (0-1, or a percentage)."""
-    import csv
+def _tables(value: str | None) -> frozenset[str]:
+    from .contract import TABLES
 
-    if path is None:
-        return {}
-    out = {}
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        for i, row in enumerate(csv.DictReader(f), start=2):
-            try:
-                value = float(str(row.get("TARGET", "")).rstrip("%"))
-            except ValueError:
-                raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
-            out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
-    return out
-
-
-def _import_gx() -> None:
-    import contextlib
-
-    from . import gx_compat  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
-
-    with contextlib.suppress(Exception):  # a failure is reported properly when the quality stage imports it
-        import great_expectations  # noqa: F401
+    names = frozenset(t.strip().lower() for t in (value or "").split(",") if t.strip())
+    unknown = sorted(names - {t.name for t in TABLES})
+    if unknown:
+        raise click.BadParameter(f"no table called {', '.join(unknown)}", param_hint="--allow-missing")
+    return names
 
 
 def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
          params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
          quality: bool = True, out: Path | None = None, suppress_small: int | None = None,
-         targets: Path | None = None, shared_output: bool = False, wait: float = 300) -> None:
-    from . import history
-    from .engine import collection_year, default_period, evaluate, prepare_database
-    from .load import load_extract
-    from .rules import DEFAULT_RULES_DIR, SEVERITY_ORDER, load_rules
+         targets: Path | None = None, shared_output: bool = False, wait: float = 300,
+         allow_missing: str | None = None, max_row_drop: float = 20, max_rejected: float = 10) -> None:
+    from .completeness import NightLimits
+    from .pipeline import NightOptions, run_night
+    from .rules import SEVERITY_ORDER
 
-    if quality:
-        # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
-        import threading
-
-        threading.Thread(target=_import_gx, daemon=True).start()
-    overrides = _params(params)
-    target_values = _read_targets(targets)
-    pack = load_rules(rules_dir or DEFAULT_RULES_DIR, select.split(",") if select else None)
-    started = dt.datetime.now()
-    _progress(f"loading {extract_dir}")
-    con, report = load_extract(extract_dir, None)  # the extract stays in memory; --db is the history
-    present = {f.table for f in report.files}
-    findings = []
-    written: dict[str, Path] = {}
-    try:
-        if quality:
-            from .quality import validate as run_quality
-
-            _progress("checking data quality")
-            findings = [r for r in run_quality(con, present) if not r[4]]
-        prepare_database(con, holidays)
-        window = collection_year(period) if period else default_period(as_of)
-        _progress(f"running {len(pack)} rules")
-        results = evaluate(con, pack, as_of, window, present, overrides)
-        history.attach(con, db, wait)
-        try:
-            run_id = history.record_run(con, results, as_of, window, started)
-            if out is not None:
-                from .reports import write_reports
-
-                _progress(f"writing the report to {out}")
-                written = write_reports(con, run_id, out, suppress_small, target_values, shared_output)
-        finally:
-            history.detach(con)
-    except (InputError, KeyboardInterrupt):
-        raise
-    except Exception as e:
-        history.record_failure(db, as_of, started, f"{type(e).__name__}: {str(e).splitlines()[0]}")
-        raise
-    finally:
-        con.close()
+    opts = NightOptions(
+        extract_dir=extract_dir, as_of=as_of, db=db, rules_dir=rules_dir,
+        select=select.split(",") if select else None, params=_params(params), period=period, holidays=holidays,
+        quality=quality, out=out, suppress_small=suppress_small, targets=targets, shared_output=shared_output,
+        wait=wait, limits=NightLimits(max_row_drop=max_row_drop / 100, max_rejected=max_rejected / 100,
+                                      allow_missing=_tables(allow_missing)))
+    night = run_night(opts, _progress)
+    report, results, findings, written = night.load, night.results, night.findings, night.written
     if fmt == "json":
         click.echo(json.dumps({
-            "run_id": run_id, "as_of": as_of.isoformat(),
+            "run_id": night.run_id, "as_of": as_of.isoformat(),
             "rows_read": report.rows_read, "rows_rejected": report.rows_rejected,
             "quality_findings": len(findings),
             "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
@@ -341,9 +299,8 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
         click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
         for r in results:
             if r.status == "ran":
-                rate = "—" if r.rate is None else f"{r.rate:.1%}"
-                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.population:>10} {r.exceptions:>10} {rate:>7}  "
-                           f"{r.rule.title}")
+                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.population:>10} {r.exceptions:>10} "
+                           f"{format_rate(r.rate, r.exceptions):>7}  {r.rule.title}")
             else:
                 click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.status}: {r.message}")
         total = sum(r.exceptions for r in results)
@@ -356,6 +313,19 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
         limit = SEVERITY_ORDER[fail_on]
         if any(r.exceptions and SEVERITY_ORDER[r.rule.severity] >= limit for r in results):
             sys.exit(1)
+
+
+def format_rate(rate: float | None, exceptions: int = 0) -> str:
+    """A compliance rate to one decimal, never rounded to 100.0 % while there are exceptions
+    (or to 0.0 % while some items comply)."""
+    if rate is None:
+        return "—"
+    text = f"{rate:.1%}"
+    if exceptions and text == "100.0%":
+        return ">99.9%"
+    if rate > 0 and text == "0.0%":
+        return "<0.1%"
+    return text
 
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -385,6 +355,15 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                      help="CSV of local compliance targets: RULE_ID,TARGET."),
         click.option("--shared-output", is_flag=True,
                      help="Make output files readable by others (default: owner only)."),
+        click.option("--allow-missing", default=None, metavar="TABLE,...",
+                     help="Tables the last successful night had that may be absent tonight (a deliberately "
+                          "partial run); their rules are not run and their exceptions stay as they were."),
+        click.option("--max-row-drop", type=click.FloatRange(0, 100), default=20, show_default=True,
+                     metavar="PERCENT", help="Refuse the night if a table has this much fewer rows than on the "
+                                             "last successful night."),
+        click.option("--max-rejected", type=click.FloatRange(0, 100), default=10, show_default=True,
+                     metavar="PERCENT", help="Refuse the night if more than this share of a table's rows is "
+                                             "rejected."),
     ]):
         fn = option(fn)
     return fn
@@ -398,10 +377,17 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
         no_quality: bool, out: Path, no_report: bool, suppress_small: int | None, targets: Path | None,
-        shared_output: bool, wait: float) -> None:
-    """Load an extract, run the rules, record the night in the history, write the report; print a summary."""
+        shared_output: bool, wait: float, allow_missing: str | None, max_row_drop: float,
+        max_rejected: float) -> None:
+    """Load an extract, run the rules, record the night in the history, write the report; print a summary.
+
+    A night that is not complete (no readable table, a table the last good night had is missing,
+    a table cut short, too many rejected rows, dates in a wrong format) is refused with exit 2
+    before the history or the report is touched.
+    """
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
-         not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait)
+         not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing,
+         max_row_drop, max_rejected)
 
 
 @main.command()
@@ -409,12 +395,14 @@ def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Pa
 @handle_errors
 def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tuple[str, ...], period: str | None,
          fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool, out: Path, no_report: bool,
-         suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float) -> None:
+         suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float,
+         allow_missing: str | None, max_row_drop: float, max_rejected: float) -> None:
     """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
     _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality,
-         None if no_report else out, suppress_small, targets, shared_output, wait)
+         None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing, max_row_drop,
+         max_rejected)
 
 
 @main.command()
@@ -453,15 +441,24 @@ def _history(db: Path, wait: float = 60) -> Any:
     return con
 
 
+STATUS_LABELS = {"closed": "closed (out of period)"}
+
+
 @main.command("exceptions")
 @_db_required
-@click.option("--status", type=click.Choice(["new", "open", "accepted", "resolved"]), default=None)
+@click.option("--status", type=click.Choice(["new", "open", "accepted", "resolved", "closed"]), default=None,
+              help="Only this status; 'closed' is closed (out of period): no longer in the reporting period, "
+                   "which is not the same as resolved.")
 @click.option("--rule", "rule_id", default=None, help="Only this rule.")
 @click.option("--team", default=None, help="Only this team.")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @handle_errors
 def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: str | None, fmt: str) -> None:
-    """List the latest run's exceptions (and those it resolved) with their status."""
+    """List the latest night's exceptions (and those it resolved or closed) with their status.
+
+    An exception of a rule that did not run that night keeps its status and shows the date it
+    was last checked (CHECKED false).
+    """
     import csv
 
     from . import history
@@ -471,23 +468,27 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     history.statuses(con, run_id)
     rows = con.execute("""
         SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
-               s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON
+               s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED
         FROM _status s
         JOIN (SELECT * FROM exceptions QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1)
              e USING (FINGERPRINT)
         WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?) AND (? IS NULL OR e.TEAM = ?)
-        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD""", [status, status, rule_id, rule_id, team, team]).fetchall()
+        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""",
+                       [status, status, rule_id, rule_id, team, team]).fetchall()
     names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
-             "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON"]
+             "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED"]
     if fmt == "json":
         click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
     elif fmt == "csv":
+        from .reports.tables import safe_cells
+
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(names)
-        w.writerows(rows)
+        w.writerows(safe_cells(r) for r in rows)
     else:
         for r in rows:
-            click.echo(f"{r[0]:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
+            label = STATUS_LABELS.get(r[0], r[0]) + ("" if r[12] else f" (not checked since {r[13]})")
+            click.echo(f"{label:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
         click.echo(f"{len(rows)} exceptions")
 
 
@@ -520,13 +521,14 @@ def review(fingerprint: str | None, db: Path, action: str | None, reason: str | 
     con = _history(db)
     con.execute("BEGIN")
     try:
-        for fp, act, why in items:
-            history.add_review(con, fp, act, why, reviewer, until)
+        recorded = sum(history.add_review(con, fp, act, why, reviewer, until, same_until=workbook is None)
+                       for fp, act, why in items)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    click.echo(f"recorded {len(items)} review(s)")
+    unchanged = len(items) - recorded
+    click.echo(f"recorded {recorded} review(s)" + (f"; {unchanged} already recorded, unchanged" if unchanged else ""))
 
 
 def _reviews_from_workbook(path: Path) -> list[tuple[str, str, str]]:
@@ -556,6 +558,8 @@ def _reviews_from_workbook(path: Path) -> list[tuple[str, str, str]]:
             if not reason:
                 raise InputError(Problem(path.name, f"sheet {ws.title}: a review needs a REVIEW_REASON",
                                          line=line, column="REVIEW_REASON"))
+            if len(reason) > 1 and reason[0] == "'" and reason[1] in "=+-@":
+                reason = reason[1:]  # the quote the workbook put before a formula-like reason
             items.append((str(row[fp]), action, reason))
     wb.close()
     return items
@@ -567,29 +571,37 @@ def _reviews_from_workbook(path: Path) -> list[tuple[str, str, str]]:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
 def history_command(db: Path, rule_id: str | None, fmt: str) -> None:
-    """Runs recorded in the history, and each rule's compliance across them with run-chart signals."""
+    """Runs recorded in the history, and each rule's compliance across the nights with run-chart signals.
+
+    Every started run is listed (succeeded, partial, refused, failed, interrupted, superseded);
+    a rule's rate is shown to one decimal, with a gap (—) on a night the rule did not run.
+    """
     from . import history
     from .reports.trend import series, signals
 
     con = _history(db)
-    runs = con.execute("SELECT RUN_ID, AS_OF, STATUS, STARTED, EXCEPTIONS, MESSAGE FROM runs ORDER BY RUN_ID"
-                       ).fetchall()
+    runs = con.execute("""SELECT r.RUN_ID, r.AS_OF, r.STATUS, r.STARTED, r.EXCEPTIONS, r.MESSAGE,
+            count(rr.RULE_ID) FILTER (WHERE rr.STATUS <> 'ran') AS NOT_RUN, count(rr.RULE_ID) AS RULES
+        FROM runs r LEFT JOIN rule_results rr USING (RUN_ID) GROUP BY ALL ORDER BY r.RUN_ID""").fetchall()
     trend = series(con, history.latest_run(con)) if any(r[2] == "succeeded" for r in runs) else {}
     if rule_id:
         trend = {k: v for k, v in trend.items() if k == rule_id}
     if fmt == "json":
-        click.echo(json.dumps({"runs": [dict(zip(("run_id", "as_of", "status", "started", "exceptions", "message"),
-                                                 r, strict=True)) for r in runs],
-                               "trend": {k: [{"as_of": d, "rate": v} for d, v in pts] for k, pts in trend.items()},
-                               "signals": {k: signals([v for _, v in pts]) for k, pts in trend.items()}},
+        click.echo(json.dumps({"runs": [dict(zip(("run_id", "as_of", "status", "started", "exceptions", "message",
+                                                  "rules_not_run", "rules"), r, strict=True)) for r in runs],
+                               "trend": {k: [{"as_of": p.as_of, "rate": p.rate, "ran": p.ran} for p in pts]
+                                         for k, pts in trend.items()},
+                               "signals": {k: signals([p.rate for p in pts if p.rate is not None])
+                                           for k, pts in trend.items()}},
                               default=str, indent=2))
         return
     for r in runs:
-        click.echo(f"run {r[0]:>4}  as of {r[1]}  {r[2]:<10}  {r[4] if r[4] is not None else '':>6} exceptions"
-                   + (f"  ({r[5]})" if r[5] else ""))
+        status = f"partial ({r[6]} of {r[7]} rules not run)" if r[2] == "succeeded" and r[6] else r[2]
+        counted = f"{r[4]:>6} exceptions" if r[4] is not None else ""
+        click.echo(f"run {r[0]:>4}  as of {r[1]}  {status:<11} {counted}" + (f"  ({r[5]})" if r[5] else ""))
     for rule, points in trend.items():
-        rates = " ".join(f"{v:.0%}" for _, v in points)
-        found = ", ".join(signals([v for _, v in points])) or "no signal"
+        rates = " ".join(f"{format_rate(p.rate, p.exceptions) if p.ran else '—':>6}" for p in points)
+        found = ", ".join(signals([p.rate for p in points if p.rate is not None])) or "no signal"
         click.echo(f"{rule:<10} {rates}  [{found}]")
 
 

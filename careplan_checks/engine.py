@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from . import interrupt
 from .calendar import install as install_calendar
 from .contract import TABLES
 from .errors import InputError, Problem
@@ -155,6 +156,8 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
     except duckdb.Error as e:
+        if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
+            raise  # a signal stopped the query: the run is interrupted, not the rule in error
         log.warning("rule %s errored: %s", rule.id, str(e).splitlines()[0])
         return RuleResult(rule, "errored", str(e).splitlines()[0], parameters=params)
     con.execute("INSERT INTO _exceptions SELECT * FROM _rule_exc")

@@ -9,9 +9,17 @@ write-ahead log makes the final transaction all or nothing.
 Lifecycle, by fingerprint (rule + child + event date + key), for a run as of A:
 *new* if first seen at A, *open* if first seen earlier, *accepted* while an
 accepted review stands (until its date, and while the exception's due date and
-detail are those the reviewer saw), *resolved* if it was in the last run before
-A and is not now. A run for an as-of date that already has one supersedes it,
-so re-running a night gives the same statuses and no duplicates.
+detail are those the reviewer saw). An item of the last night before A that is
+not listed at A is *resolved* when its due date lies in A's reporting period (the
+data now shows it done or no longer owed) and *closed* (out of period) when its
+due date is before that period: the list no longer covers it, which says nothing
+about whether it was done. Only a rule that ran at A can resolve or close
+anything: the items of a rule that did not run (absent table, error, not
+selected) are carried into A's list unchanged, with ``CHECKED`` false and the
+date they were last checked. A run for an as-of date that already has one
+supersedes it, so re-running a night gives the same statuses and no duplicates.
+Runs that were refused, failed or interrupted are recorded with their reason and
+never count as a night.
 """
 
 from __future__ import annotations
@@ -41,6 +49,9 @@ CREATE TABLE IF NOT EXISTS {STORE}.rule_results (RUN_ID INTEGER, RULE_ID VARCHAR
 CREATE TABLE IF NOT EXISTS {STORE}.exceptions (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
     EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR,
     TEAM VARCHAR, WORKER_ID VARCHAR);
+ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS CHECKED BOOLEAN;
+ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS LAST_CHECKED DATE;
+ALTER TABLE {STORE}.runs ADD COLUMN IF NOT EXISTS ALLOWED_MISSING VARCHAR;
 CREATE TABLE IF NOT EXISTS {STORE}.populations (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
     EVENT_KEY VARCHAR, TEAM VARCHAR);
 CREATE TABLE IF NOT EXISTS {STORE}.run_inputs (RUN_ID INTEGER, FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,
@@ -51,15 +62,23 @@ CREATE TABLE IF NOT EXISTS {STORE}.qa_reviews (REVIEW_ID INTEGER, FINGERPRINT VA
 
 ACTIONS = ("accepted", "disputed", "note")
 
+#: How a started run ended, besides "succeeded" (and "superseded", for a night run again).
+OUTCOMES = ("refused", "failed", "interrupted")
 
-def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0) -> None:
+#: The lifecycle statuses ``exceptions --status`` can ask for.
+STATUSES = ("new", "open", "accepted", "resolved", "closed")
+
+
+def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0, read_only: bool = False) -> None:
     """Attach the history database as ``hist`` (in memory when ``db`` is None), waiting up to
     ``wait`` seconds while another run holds it; then exit 2 with a clear message."""
     target = ":memory:" if db is None else str(db)
+    if db is not None and not db.parent.is_dir():
+        raise InputError(Problem(target, "the history database's folder does not exist"))
     deadline = time.monotonic() + wait
     while True:
         try:
-            con.execute(f"ATTACH ? AS {STORE}", [target])
+            con.execute(f"ATTACH ? AS {STORE}" + (" (READ_ONLY)" if read_only else ""), [target])
             break
         except duckdb.Error as e:
             message = str(e).lower()
@@ -70,7 +89,8 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0) 
                 raise InputError(Problem(target, f"the history database is in use by another careplan-checks "
                                          f"process; gave up after waiting {wait:.0f} s")) from None
             time.sleep(0.5)
-    con.execute(SCHEMA)
+    if not read_only:
+        con.execute(SCHEMA)
     # Results and reviews are read from the history; the extract, views and calendar from memory.
     con.execute(f"SET search_path = '{STORE}.main,memory.main'")
 
@@ -81,57 +101,104 @@ def detach(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.date,
-               period: tuple[dt.date, dt.date], started: dt.datetime) -> int:
-    """Write a night's results (left by ``engine.evaluate`` in temporary tables) in one transaction."""
+               period: tuple[dt.date, dt.date], started: dt.datetime, allowed_missing: list[str] | None = None) -> int:
+    """Write a night's results (left by ``engine.evaluate`` in temporary tables) into the attached history.
+
+    The caller holds the transaction: the reports are written inside it too, so the night is
+    committed only once they exist, and a failure anywhere leaves the history as it was.
+    """
     con.execute("""CREATE OR REPLACE TEMP TABLE _worker AS
         SELECT CHILD, arg_max(TEAM, START_DATE) AS TEAM, arg_max(WORKER_ID, START_DATE) AS WORKER_ID
         FROM memory.main.allocations WHERE ROLE = 'SW' AND START_DATE <= ? GROUP BY CHILD""", [as_of])
-    con.execute("BEGIN")
-    try:
-        run_id = con.execute(f"SELECT coalesce(max(RUN_ID), 0) + 1 FROM {STORE}.runs").fetchone()[0]
-        con.execute(f"UPDATE {STORE}.runs SET STATUS = 'superseded', MESSAGE = 're-run as run ' || ? "
-                    "WHERE AS_OF = ? AND STATUS = 'succeeded'", [run_id, as_of])
-        totals = con.execute("SELECT coalesce(sum(ROWS_READ), 0), coalesce(sum(ROWS_REJECTED), 0) "
-                             "FROM memory.main.load_files").fetchone()
-        con.execute(f"INSERT INTO {STORE}.runs VALUES (?, ?, now(), 'succeeded', NULL, ?, ?, ?, ?, ?, ?, "
-                    "(SELECT count(*) FROM _exceptions))",
-                    [run_id, started, as_of, period[0], period[1], __version__, totals[0], totals[1]])
-        con.executemany(f"INSERT INTO {STORE}.rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-            [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
-             r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results])
-        con.execute(f"""INSERT INTO {STORE}.exceptions SELECT ?, e.*, w.TEAM, w.WORKER_ID
-            FROM _exceptions e LEFT JOIN _worker w USING (CHILD)""", [run_id])
-        con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
-            FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])
-        con.execute(f"INSERT INTO {STORE}.run_inputs SELECT ?, * FROM memory.main.load_files", [run_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    run_id = con.execute(f"SELECT coalesce(max(RUN_ID), 0) + 1 FROM {STORE}.runs").fetchone()[0]
+    previous = previous_night(con, as_of)
+    con.execute(f"UPDATE {STORE}.runs SET STATUS = 'superseded', MESSAGE = 're-run as run ' || ? "
+                "WHERE AS_OF = ? AND STATUS = 'succeeded'", [run_id, as_of])
+    totals = con.execute("SELECT coalesce(sum(ROWS_READ), 0), coalesce(sum(ROWS_REJECTED), 0) "
+                         "FROM memory.main.load_files").fetchone()
+    con.execute(f"""INSERT INTO {STORE}.runs (RUN_ID, STARTED, FINISHED, STATUS, MESSAGE, AS_OF, PERIOD_START,
+            PERIOD_END, TOOL_VERSION, ROWS_READ, ROWS_REJECTED, EXCEPTIONS, ALLOWED_MISSING)
+        VALUES (?, ?, now(), 'succeeded', NULL, ?, ?, ?, ?, ?, ?, (SELECT count(*) FROM _exceptions), ?)""",
+                [run_id, started, as_of, period[0], period[1], __version__, totals[0], totals[1],
+                 ",".join(sorted(allowed_missing or [])) or None])
+    con.executemany(f"INSERT INTO {STORE}.rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+        [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
+         r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results])
+    columns = ("RUN_ID, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE, DAYS_OVERDUE, DETAIL, "
+               "FINGERPRINT, TEAM, WORKER_ID, CHECKED, LAST_CHECKED")
+    con.execute(f"""INSERT INTO {STORE}.exceptions ({columns}) SELECT ?, e.*, w.TEAM, w.WORKER_ID, true, ?
+        FROM _exceptions e LEFT JOIN _worker w USING (CHILD)""", [run_id, as_of])
+    # A rule that did not run tonight says nothing about its items: they stay as they were.
+    ran = [r.rule.id for r in results if r.status == "ran"]
+    con.execute(f"""INSERT INTO {STORE}.exceptions ({columns})
+        SELECT $run, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
+               e.DETAIL, e.FINGERPRINT, e.TEAM, e.WORKER_ID, false, coalesce(e.LAST_CHECKED, p.AS_OF)
+        FROM {STORE}.exceptions e JOIN {STORE}.runs p USING (RUN_ID)
+        WHERE e.RUN_ID = $previous AND NOT list_contains($ran, e.RULE_ID)""",
+                {"run": run_id, "previous": previous, "ran": ran})
+    con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
+        FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])
+    con.execute(f"INSERT INTO {STORE}.run_inputs SELECT ?, * FROM memory.main.load_files", [run_id])
     return run_id
 
 
-def record_failure(db: Path | None, as_of: dt.date, started: dt.datetime, message: str) -> None:
-    """Note a failed run in the history, if the database can be had at once; never raises."""
-    if db is None:
+def previous_night(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> int | None:
+    """The run that stands for the last night before ``as_of``: what tonight is compared with."""
+    row = con.execute(f"""SELECT RUN_ID FROM {STORE}.runs WHERE STATUS = 'succeeded' AND AS_OF < ?
+        ORDER BY AS_OF DESC, RUN_ID DESC LIMIT 1""", [as_of]).fetchone()
+    return row[0] if row else None
+
+
+def record_outcome(db: Path | None, status: str, as_of: dt.date, started: dt.datetime, message: str) -> None:
+    """Note a run that did not succeed (refused, failed, interrupted) in the history, if the
+    database can be had within a few seconds; never raises, and changes nothing else."""
+    if db is None or not db.exists():
         return
     try:
         con = duckdb.connect(":memory:")
         attach(con, db, wait=5)
         run_id = con.execute(f"SELECT coalesce(max(RUN_ID), 0) + 1 FROM {STORE}.runs").fetchone()[0]
         con.execute(f"INSERT INTO {STORE}.runs (RUN_ID, STARTED, FINISHED, STATUS, MESSAGE, AS_OF, TOOL_VERSION) "
-                    "VALUES (?, ?, now(), 'failed', ?, ?, ?)", [run_id, started, message[:500], as_of, __version__])
+                    "VALUES (?, ?, now(), ?, ?, ?, ?)", [run_id, started, status, message[:500], as_of, __version__])
         detach(con)
         con.close()
-    except Exception:  # the failure being recorded matters more than this note
-        log.warning("could not record the failed run in %s", db)
+    except Exception:  # the outcome being reported matters more than this note
+        log.warning("could not record the %s run in %s", status, db)
+
+
+def last_good_night(db: Path | None, wait: float = 60.0) -> dict[str, Any] | None:
+    """The tables of the last successful night and their rows read, and the tables it was allowed
+    to miss: the baseline tonight's extract is checked against. None when there is no such night."""
+    if db is None or not db.exists():
+        return None
+    con = duckdb.connect(":memory:")
+    try:
+        attach(con, db, wait, read_only=True)
+        has_runs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'runs'",
+                               [STORE]).fetchone()[0]
+        if not has_runs:
+            return None
+        allowed = "ALLOWED_MISSING" if con.execute(
+            "SELECT count(*) FROM duckdb_columns() WHERE database_name = ? AND table_name = 'runs' "
+            "AND column_name = 'ALLOWED_MISSING'", [STORE]).fetchone()[0] else "NULL"
+        row = con.execute(f"SELECT RUN_ID, AS_OF, {allowed} FROM {STORE}.runs WHERE STATUS = 'succeeded' "
+                          "ORDER BY RUN_ID DESC LIMIT 1").fetchone()
+        if row is None:
+            return None
+        tables = dict(con.execute(f"SELECT TABLE_NAME, sum(ROWS_READ) FROM {STORE}.run_inputs WHERE RUN_ID = ? "
+                                  "GROUP BY TABLE_NAME", [row[0]]).fetchall())
+        return {"run_id": row[0], "as_of": row[1], "tables": tables,
+                "allowed_missing": [t for t in (row[2] or "").split(",") if t]}
+    finally:
+        con.close()
 
 
 def statuses(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """``_status``: every fingerprint of run ``run_id`` and of the last earlier night, with its
-    lifecycle status, first-seen date and the review that stands, if any."""
+    lifecycle status, first-seen date, the review that stands, if any, and whether tonight's run
+    checked it (``CHECKED``, ``LAST_CHECKED``)."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _status AS
-        WITH this AS (SELECT AS_OF FROM {STORE}.runs WHERE RUN_ID = $run),
+        WITH this AS (SELECT AS_OF, PERIOD_START FROM {STORE}.runs WHERE RUN_ID = $run),
         nights AS (SELECT RUN_ID, AS_OF FROM {STORE}.runs
                    WHERE (STATUS = 'succeeded' AND AS_OF < (SELECT AS_OF FROM this)) OR RUN_ID = $run),
         previous AS (SELECT max(RUN_ID) AS RUN_ID FROM nights WHERE RUN_ID <> $run
@@ -150,11 +217,15 @@ def statuses(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
                          AND r.DUE_DATE IS NOT DISTINCT FROM c.DUE_DATE AND r.DETAIL IS NOT DISTINCT FROM c.DETAIL
                     THEN 'accepted'
                     WHEN s.FIRST_SEEN = (SELECT AS_OF FROM this) THEN 'new' ELSE 'open' END AS STATUS,
-               r.ACTION AS REVIEW_ACTION, r.REASON AS REVIEW_REASON
+               r.ACTION AS REVIEW_ACTION, r.REASON AS REVIEW_REASON,
+               coalesce(c.CHECKED, true) AS CHECKED, coalesce(c.LAST_CHECKED, (SELECT AS_OF FROM this)) AS LAST_CHECKED
         FROM current c JOIN seen s USING (FINGERPRINT) LEFT JOIN review r USING (FINGERPRINT)
         UNION ALL
-        SELECT g.FINGERPRINT, s.FIRST_SEEN, 'resolved', NULL, NULL FROM gone g JOIN seen s USING (FINGERPRINT)""",
-                {"run": run_id})
+        SELECT g.FINGERPRINT, s.FIRST_SEEN,
+               CASE WHEN coalesce(g.DUE_DATE, g.EVENT_DATE) < (SELECT PERIOD_START FROM this) THEN 'closed'
+                    ELSE 'resolved' END,
+               NULL, NULL, true, (SELECT AS_OF FROM this)
+        FROM gone g JOIN seen s USING (FINGERPRINT)""", {"run": run_id})
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> int:
@@ -165,16 +236,31 @@ def latest_run(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def add_review(con: duckdb.DuckDBPyConnection, fingerprint: str, action: str, reason: str, reviewer: str,
-               until: dt.date | None) -> None:
-    """Append a QA review of an exception of the latest run (reviews are never changed or deleted)."""
+               until: dt.date | None, same_until: bool = True) -> bool:
+    """Append a QA review of an exception (reviews are never changed or deleted); False when it
+    would only repeat the review that stands.
+
+    The review that stands is the latest decision (accepted or disputed) or, for a note, the
+    latest note. Importing the same workbook twice, or the next night's workbook with earlier
+    reviews shown in it, therefore records nothing again and credits no one else with them.
+    ``same_until`` False compares action and reason only (a workbook has no until column).
+    """
     if action not in ACTIONS:
         raise InputError(Problem("--action", f"must be one of {', '.join(ACTIONS)}"))
-    if not reason.strip() or not reviewer.strip():
+    reason, reviewer = reason.strip(), reviewer.strip()
+    if not reason or not reviewer:
         raise InputError(Problem("review", "a review needs a reason and the reviewer's name"))
     row = con.execute(f"""SELECT DUE_DATE, DETAIL FROM {STORE}.exceptions WHERE FINGERPRINT = ?
         ORDER BY RUN_ID DESC LIMIT 1""", [fingerprint]).fetchone()
     if row is None:
         raise InputError(Problem(fingerprint, "no exception with this fingerprint in the history"))
+    family = ["note"] if action == "note" else ["accepted", "disputed"]
+    standing = con.execute(f"""SELECT ACTION, REASON, UNTIL FROM {STORE}.qa_reviews
+        WHERE FINGERPRINT = ? AND list_contains(?, ACTION) ORDER BY REVIEW_ID DESC LIMIT 1""",
+                           [fingerprint, family]).fetchone()
+    if standing and standing[0] == action and standing[1] == reason and (not same_until or standing[2] == until):
+        return False
     review_id = con.execute(f"SELECT coalesce(max(REVIEW_ID), 0) + 1 FROM {STORE}.qa_reviews").fetchone()[0]
     con.execute(f"INSERT INTO {STORE}.qa_reviews VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?)",
-                [review_id, fingerprint, action, reason.strip(), reviewer.strip(), until, row[0], row[1]])
+                [review_id, fingerprint, action, reason, reviewer, until, row[0], row[1]])
+    return True

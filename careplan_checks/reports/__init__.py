@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -30,31 +31,73 @@ OUTPUTS = ("exceptions.csv", "exceptions.json", "exceptions.xlsx", "summary.csv"
            "rejected_rows.csv", "report.html")
 
 
-def write_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppress_small: int | None = None,
-                  targets: dict[str, float] | None = None, shared: bool = False) -> dict[str, Path]:
-    """Write every output for ``run_id`` into ``out``; return their final paths."""
+@dataclass
+class StagedReport:
+    """A complete report written into a temporary folder beside ``out``, waiting to be published."""
+
+    out: Path
+    tmp: Path
+    names: list[str]
+    shared: bool
+
+    def publish(self) -> dict[str, Path]:
+        """Move every file into ``out`` (the manifest last, so it always describes what is there)."""
+        try:
+            for name in self.names:
+                if not self.shared:
+                    os.chmod(self.tmp / name, 0o600)
+                os.replace(self.tmp / name, self.out / name)
+        except OSError as e:
+            raise InputError(Problem(str(self.out), f"the report could not be moved into place ({e.strerror})")) \
+                from None
+        finally:
+            self.discard()
+        return {name: self.out / name for name in self.names}
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def check_writable(out: Path) -> None:
+    """Fail early, before any work, when the output folder cannot be made or written."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent)).rmdir()
+        with tempfile.TemporaryFile(dir=out):
+            pass
     except OSError as e:
         raise InputError(Problem(str(out), f"the output folder cannot be written ({e.strerror})")) from None
+
+
+def stage_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppress_small: int | None = None,
+                  targets: dict[str, float] | None = None, shared: bool = False) -> StagedReport:
+    """Write every output for ``run_id`` into a temporary folder beside ``out``.
+
+    Nothing in ``out`` changes until ``publish``: the pipeline commits the night to the history
+    between the two, so a report that cannot be written leaves no night behind, and a night
+    that is not committed leaves the previous report in place.
+    """
+    check_writable(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         tables.build(con, run_id, targets)
         written = _write_all(con, run_id, tmp, suppress_small)
-        final = {name: out / name for name in written}
         man = manifest.build(con, run_id, written)
         (tmp / manifest.MANIFEST).write_text(json.dumps(man, indent=2), encoding="utf-8")
-        for name in [*written, manifest.MANIFEST]:
-            if not shared:
-                os.chmod(tmp / name, 0o600)
-            os.replace(tmp / name, out / name)
-        final[manifest.MANIFEST] = out / manifest.MANIFEST
-        return final
     except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise InputError(Problem(str(out), f"the report could not be written ({e.strerror}); "
                                  "the previous report is unchanged")) from None
-    finally:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return StagedReport(out, tmp, [*written, manifest.MANIFEST], shared)
+
+
+def write_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppress_small: int | None = None,
+                  targets: dict[str, float] | None = None, shared: bool = False) -> dict[str, Path]:
+    """Write every output for ``run_id`` into ``out``; return their final paths."""
+    return stage_reports(con, run_id, out, suppress_small, targets, shared).publish()
 
 
 def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_small: int | None) -> dict[str, Path]:
@@ -104,7 +147,12 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
         return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM report_exceptions WHERE {col} IS NOT NULL "
                                           f"ORDER BY 1").fetchall()]
 
+    closed = _records(con, f"SELECT * FROM report_closed LIMIT {HTML_ROWS}")
+    counts = dict(con.execute("SELECT STATUS, count(*) FROM report_closed GROUP BY STATUS").fetchall())
+    unchecked = con.execute("SELECT count(*) FROM report_exceptions WHERE NOT CHECKED").fetchone()[0]
     return template.render(
+        closed=closed, closed_truncated=sum(counts.values()) > len(closed), unchecked=unchecked,
+        closed_counts={"resolved": counts.get("resolved", 0), "closed": counts.get("closed", 0)},
         run=run, version=__version__, rules=rules, not_run=[r for r in rules if r["STATUS"] != "ran"],
         totals={"exceptions": total, "ran": sum(r["STATUS"] == "ran" for r in rules),
                 "not_run": sum(r["STATUS"] == "not run" for r in rules),

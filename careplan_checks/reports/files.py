@@ -36,14 +36,15 @@ def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         _table(ws, fmt, ["Rule", "Title", "Severity", "Status", "Population", "Exceptions", "Compliance", "Target",
                          "Note"], rules, widths=[10, 70, 10, 10, 12, 12, 12, 10, 40], percent={6, 7})
         columns = [*EXCEPTION_COLUMNS, "FIRST_SEEN", "REVIEW_ACTION", "REVIEW_REASON"]
-        for rule_id, *_ in rules:
+        widths = [10, 40, 10, 12, 12, 12, 8, 60, 16, 12, 9, 18, 12, 12, 16, 30]
+        listed = [r[0] for r in con.execute("SELECT DISTINCT RULE_ID FROM report_exceptions").fetchall()]
+        for rule_id in sorted({r[0] for r in rules} | set(listed)):
             rows = con.execute(f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, REVIEW_ACTION, REVIEW_REASON
                 FROM report_exceptions WHERE RULE_ID = ? LIMIT {MAX_SHEET_ROWS + 1}""", [rule_id]).fetchall()
             if not rows:
                 continue
             ws = wb.add_worksheet(rule_id[:31])
-            _table(ws, fmt, columns, rows[:MAX_SHEET_ROWS],
-                   widths=[10, 40, 10, 12, 12, 12, 8, 60, 16, 12, 9, 18, 12, 16, 30])
+            _table(ws, fmt, columns, rows[:MAX_SHEET_ROWS], widths=widths)
             if len(rows) > MAX_SHEET_ROWS:
                 ws.write(MAX_SHEET_ROWS + 2, 0, f"Only the first {MAX_SHEET_ROWS:,} exceptions are shown here: "
                          "exceptions.csv has them all.", fmt["note"])

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import duckdb
 
-#: The exception list's columns: a stable interface other tools read (DESIGN.md section 5).
+#: The exception list's columns: a stable interface other tools read. LAST_CHECKED (the as-of date of
+#: the night that last checked the item: earlier than tonight's when its rule did not run) came later,
+#: so it is last.
 EXCEPTION_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "DETAIL",
-                     "TEAM", "WORKER_ID", "STATUS", "FINGERPRINT")
+                     "TEAM", "WORKER_ID", "STATUS", "FINGERPRINT", "LAST_CHECKED")
+
+
+def safe_cells(row: tuple) -> tuple:
+    """A row for a CSV written from Python: text that a spreadsheet would run as a formula gets a
+    leading quote, as ``safe_cell`` does in SQL."""
+    return tuple("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in row)
 SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "POPULATION", "EXCEPTIONS", "RATE",
                    "TARGET", "RAG")
 
@@ -25,16 +33,32 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:
         con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
+    # A rule's title and severity as last recorded: an item carried over from a rule that was not
+    # run (or not selected) tonight keeps them.
+    con.execute("""CREATE OR REPLACE TEMP TABLE _rule_meta AS
+        SELECT RULE_ID, arg_max(TITLE, RUN_ID) AS TITLE, arg_max(SEVERITY, RUN_ID) AS SEVERITY
+        FROM rule_results WHERE RUN_ID <= ? GROUP BY RULE_ID""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_exceptions AS
         SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
                e.DAYS_OVERDUE, e.DETAIL, safe_cell(e.TEAM) AS TEAM, safe_cell(e.WORKER_ID) AS WORKER_ID,
-               s.STATUS, e.FINGERPRINT, s.FIRST_SEEN, s.REVIEW_ACTION, safe_cell(s.REVIEW_REASON) AS REVIEW_REASON
+               s.STATUS, e.FINGERPRINT, s.LAST_CHECKED, s.CHECKED, s.FIRST_SEEN, s.REVIEW_ACTION,
+               safe_cell(s.REVIEW_REASON) AS REVIEW_REASON
         FROM exceptions e
-        JOIN rule_results rr ON rr.RUN_ID = e.RUN_ID AND rr.RULE_ID = e.RULE_ID
+        JOIN _rule_meta rr ON rr.RULE_ID = e.RULE_ID
         JOIN _status s USING (FINGERPRINT)
         WHERE e.RUN_ID = ?
         ORDER BY CASE rr.SEVERITY WHEN 'critical' THEN 1 WHEN 'high' THEN 2 WHEN 'medium' THEN 3 ELSE 4 END,
-                 e.RULE_ID, e.DUE_DATE, e.CHILD""", [run_id])
+                 e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""", [run_id])
+    # What tonight resolved (the data shows it done or no longer owed) and closed (out of period).
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_closed AS
+        SELECT s.STATUS, e.RULE_ID, rr.TITLE, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
+               safe_cell(e.TEAM) AS TEAM, e.FINGERPRINT, s.FIRST_SEEN
+        FROM _status s
+        JOIN (SELECT * FROM exceptions WHERE RUN_ID < ?
+              QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)
+        JOIN _rule_meta rr ON rr.RULE_ID = e.RULE_ID
+        WHERE s.STATUS IN ('resolved', 'closed')
+        ORDER BY s.STATUS DESC, e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_rules AS
         SELECT rr.RULE_ID, rr.TITLE, rr.SEVERITY, rr.AREA, rr.STATUS, rr.MESSAGE, rr.POPULATION, rr.EXCEPTIONS,
                CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0
@@ -48,7 +72,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
             FROM populations WHERE RUN_ID = ?
         ), exc AS (
             SELECT RULE_ID, coalesce(TEAM, 'No team') AS TEAM, strftime(EVENT_DATE, '%Y-%m') AS MONTH
-            FROM exceptions WHERE RUN_ID = ?
+            FROM exceptions WHERE RUN_ID = ? AND coalesce(CHECKED, true)
         ), levels AS (
             SELECT 'rule' AS LEVEL, RULE_ID, NULL AS TEAM, NULL AS MONTH, POPULATION, EXCEPTIONS
             FROM report_rules WHERE STATUS = 'ran'

@@ -11,23 +11,40 @@ from __future__ import annotations
 import itertools
 from html import escape
 from statistics import median
+from typing import NamedTuple
 
 import duckdb
 
 SHIFT, TREND = 6, 5
 
 
-def series(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, list[tuple[str, float]]]:
-    """Compliance rate per rule for every succeeded run up to ``run_id``, oldest first."""
+class Point(NamedTuple):
+    """A rule on one night: its rate (None without a population or when it did not run)."""
+
+    as_of: str
+    rate: float | None
+    exceptions: int
+    ran: bool
+
+
+def series(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, list[Point]]:
+    """Each rule's compliance on every night up to ``run_id`` (the run that stands for each
+    as-of date), oldest first, with a point that did not run on the nights it did not run, so
+    that a chart or a table shows the gap instead of closing it up."""
     rows = con.execute("""
-        SELECT rr.RULE_ID, r.AS_OF, greatest(0, 1 - rr.EXCEPTIONS / rr.POPULATION)
-        FROM rule_results rr JOIN runs r USING (RUN_ID)
-        WHERE r.STATUS = 'succeeded' AND r.RUN_ID <= ? AND rr.STATUS = 'ran' AND rr.POPULATION > 0
-        QUALIFY row_number() OVER (PARTITION BY rr.RULE_ID, r.AS_OF ORDER BY r.RUN_ID DESC) = 1
-        ORDER BY rr.RULE_ID, r.AS_OF""", [run_id]).fetchall()
-    out: dict[str, list[tuple[str, float]]] = {}
-    for rule, as_of, rate in rows:
-        out.setdefault(rule, []).append((as_of.isoformat(), float(rate)))
+        WITH nights AS (SELECT RUN_ID, AS_OF FROM runs WHERE STATUS = 'succeeded' AND RUN_ID <= ?
+                        QUALIFY row_number() OVER (PARTITION BY AS_OF ORDER BY RUN_ID DESC) = 1),
+        rules AS (SELECT DISTINCT RULE_ID FROM rule_results WHERE RUN_ID IN (SELECT RUN_ID FROM nights))
+        SELECT r.RULE_ID, n.AS_OF,
+               CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0 THEN 1 - rr.EXCEPTIONS / rr.POPULATION END,
+               coalesce(rr.EXCEPTIONS, 0), coalesce(rr.STATUS = 'ran', false)
+        FROM rules r CROSS JOIN nights n
+        LEFT JOIN rule_results rr ON rr.RUN_ID = n.RUN_ID AND rr.RULE_ID = r.RULE_ID
+        ORDER BY r.RULE_ID, n.AS_OF""", [run_id]).fetchall()
+    out: dict[str, list[Point]] = {}
+    for rule, as_of, rate, exceptions, ran in rows:
+        out.setdefault(rule, []).append(Point(as_of.isoformat(), None if rate is None else float(rate),
+                                              int(exceptions), bool(ran)))
     return out
 
 
@@ -60,7 +77,7 @@ def signals(values: list[float]) -> list[str]:
 
 def trend_svg(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     """Small inline-SVG run charts, one per rule with at least two nights of history."""
-    data = {k: v for k, v in series(con, run_id).items() if len(v) >= 2}
+    data = {k: v for k, v in series(con, run_id).items() if sum(p.rate is not None for p in v) >= 2}
     if not data:
         return ""
     parts = ['<table><caption>Compliance at each run, with its median (dashed) and run-chart signals</caption>'
@@ -68,18 +85,25 @@ def trend_svg(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
              '</tr></thead><tbody>']
     w, h = 240, 40
     for rule, points in data.items():
-        values = [v for _, v in points]
+        values = [p.rate for p in points if p.rate is not None]
         m = median(values)
-        xs = [round(i * (w - 10) / max(len(values) - 1, 1) + 5, 1) for i in range(len(values))]
-        ys = [round(h - 5 - v * (h - 10), 1) for v in values]
-        line = " ".join(f"{x},{y}" for x, y in zip(xs, ys, strict=True))
+        xs = [round(i * (w - 10) / max(len(points) - 1, 1) + 5, 1) for i in range(len(points))]
+        ys = [None if p.rate is None else round(h - 5 - p.rate * (h - 10), 1) for p in points]
+        # a night without a rate breaks the line: the gap is shown, not closed up
+        segments = [list(g) for k, g in itertools.groupby(zip(xs, ys, strict=True), key=lambda q: q[1] is None)
+                    if not k]
+        lines = "".join(f'<polyline fill="none" stroke="#1d3557" stroke-width="1.5" '
+                        f'points="{" ".join(f"{x},{y}" for x, y in seg)}"/>' for seg in segments)
         my = round(h - 5 - m * (h - 10), 1)
-        label = f"{rule}: from {values[0]:.1%} to {values[-1]:.1%} over {len(values)} runs"
-        dots = "".join(f'<circle cx="{x}" cy="{y}" r="2" fill="#1d3557"/>' for x, y in zip(xs, ys, strict=True))
+        gaps = sum(p.rate is None for p in points)
+        label = (f"{rule}: from {values[0]:.1%} to {values[-1]:.1%} over {len(points)} nights"
+                 + (f", {gaps} without a rate" if gaps else ""))
+        dots = "".join(f'<circle cx="{x}" cy="{y}" r="2" fill="#1d3557"/>'
+                       for x, y in zip(xs, ys, strict=True) if y is not None)
         parts.append(
             f'<tr><td>{escape(rule)}</td><td><svg width="{w}" height="{h}" role="img" aria-label="{escape(label)}">'
             f'<line x1="0" x2="{w}" y1="{my}" y2="{my}" stroke="#505a5f" stroke-dasharray="4 3"/>'
-            f'<polyline fill="none" stroke="#1d3557" stroke-width="1.5" points="{line}"/>{dots}</svg></td>'
+            f'{lines}{dots}</svg></td>'
             f'<td>{escape(", ".join(signals(values)) or "none")}</td></tr>')
     parts.append("</tbody></table>")
     return "".join(parts)

@@ -1,0 +1,166 @@
+"""One night as a function: read → load → check completeness → validate → evaluate → report → history.
+
+The order is what makes a night trustworthy. Everything that can refuse the night
+(unreadable files, dates in the wrong format, a missing or cut-off table, too
+many rejected rows) is decided before the history or the report folder is
+touched. The night's results and its report are then written together: the
+report into a temporary folder, inside the history's transaction, which commits
+only once the report is complete; the report is moved into place after. So a
+night that is refused, fails or is interrupted leaves the history's exceptions
+and the previous report exactly as they were, and is itself recorded as
+refused, failed or interrupted.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import interrupt
+from .completeness import NightLimits, refuse_if_incomplete
+from .errors import InputError, Problem
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class NightOptions:
+    """Everything a night's run can be told; the command line builds one of these."""
+
+    extract_dir: Path
+    as_of: dt.date
+    db: Path | None = None
+    rules_dir: Path | None = None
+    select: list[str] | None = None
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+    period: str | None = None
+    holidays: Path | None = None
+    quality: bool = True
+    out: Path | None = None
+    suppress_small: int | None = None
+    targets: Path | None = None
+    shared_output: bool = False
+    wait: float = 300
+    limits: NightLimits = field(default_factory=NightLimits)
+
+
+@dataclass
+class Night:
+    """What a night produced, for the command line (or any caller) to print."""
+
+    run_id: int
+    as_of: dt.date
+    load: Any  # load.LoadReport
+    findings: list[tuple]
+    results: list[Any]  # engine.RuleResult
+    written: dict[str, Path]
+
+
+def read_targets(path: Path | None) -> dict[str, float]:
+    """A local targets file: CSV with RULE_ID,TARGET (0-1, or a percentage)."""
+    if path is None:
+        return {}
+    out = {}
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        for i, row in enumerate(csv.DictReader(f), start=2):
+            try:
+                value = float(str(row.get("TARGET", "")).rstrip("%"))
+            except ValueError:
+                raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
+            out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
+    return out
+
+
+def _import_gx() -> None:
+    import contextlib
+
+    from . import gx_compat  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
+
+    with contextlib.suppress(Exception):  # a failure is reported properly when the quality stage imports it
+        import great_expectations  # noqa: F401
+
+
+def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: None) -> Night:
+    """Run one night. Raises ``InputError`` (the night refused: exit 2), ``interrupt.Interrupted``
+    (130/143) or any other exception (failed); each is recorded in the history when it has one."""
+    from . import history
+
+    started = dt.datetime.now()
+    phase = ["input"]  # bad input up to the completeness checks refuses the night; later, it fails
+    with interrupt.handled():
+        try:
+            return _run(opts, started, progress, phase)
+        except BaseException as e:
+            stopped = interrupt.as_interrupted(e)
+            if stopped is not None:
+                history.record_outcome(opts.db, "interrupted", opts.as_of, started, f"stopped by {stopped}")
+                raise stopped from None
+            if isinstance(e, InputError):
+                history.record_outcome(opts.db, "refused" if phase[0] == "input" else "failed", opts.as_of, started,
+                                       "; ".join(str(p) for p in e.problems))
+            else:
+                history.record_outcome(opts.db, "failed", opts.as_of, started,
+                                       f"{type(e).__name__}: {(str(e).splitlines() or [''])[0]}")
+            raise
+
+
+def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str]) -> Night:
+    from . import history
+    from .engine import collection_year, default_period, evaluate, prepare_database
+    from .load import load_extract
+    from .rules import DEFAULT_RULES_DIR, load_rules
+
+    if opts.quality:
+        # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
+        threading.Thread(target=_import_gx, daemon=True).start()
+    targets = read_targets(opts.targets)
+    pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR, opts.select)
+    window = collection_year(opts.period) if opts.period else default_period(opts.as_of)
+    if opts.out is not None:
+        from .reports import check_writable
+
+        check_writable(opts.out)
+    progress(f"loading {opts.extract_dir}")
+    con, report = load_extract(opts.extract_dir, None)  # the extract stays in memory; --db is the history
+    interrupt.watch(con)
+    try:
+        refuse_if_incomplete(opts.extract_dir, report, history.last_good_night(opts.db, opts.wait), opts.limits)
+        phase[0] = "run"
+        present = {f.table for f in report.files}
+        findings: list[tuple] = []
+        if opts.quality:
+            from .quality import validate as run_quality
+
+            progress("checking data quality")
+            findings = [r for r in run_quality(con, present) if not r[4]]
+        prepare_database(con, opts.holidays)
+        progress(f"running {len(pack)} rules")
+        results = evaluate(con, pack, opts.as_of, window, present, opts.params)
+        history.attach(con, opts.db, opts.wait)
+        staged = None
+        try:
+            con.execute("BEGIN")
+            run_id = history.record_run(con, results, opts.as_of, window, started, sorted(opts.limits.allow_missing))
+            if opts.out is not None:
+                from .reports import stage_reports
+
+                progress(f"writing the report to {opts.out}")
+                staged = stage_reports(con, run_id, opts.out, opts.suppress_small, targets, opts.shared_output)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            if staged is not None:
+                staged.discard()
+            raise
+        finally:
+            history.detach(con)
+        written = staged.publish() if staged is not None else {}
+    finally:
+        con.close()
+    return Night(run_id, opts.as_of, report, findings, results, written)

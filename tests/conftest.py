@@ -43,6 +43,26 @@ HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
 
 
+#: A rule file whose query runs for minutes: for tests that stop a run part-way.
+SLOW_RULE = """
+id: SLOW-01
+title: A rule that takes a long time
+severity: low
+area: data-quality
+source: {document: test, reference: test}
+rationale: test
+requirement: test
+tables: [header]
+population: SELECT CHILD, DOB AS EVENT_DATE FROM header
+sql: |
+  SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL
+  FROM header h, range(40000000000) r GROUP BY h.CHILD, h.DOB
+tests:
+  - {name: a, data: {}, expect: []}
+  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
+"""
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Leave without interpreter teardown, as the CLI does (see ``careplan_checks.cli.run``):
     after Great Expectations has run, DuckDB's bindings print a harmless "leaked instances"

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from conftest import REPO
+from conftest import REPO, SLOW_RULE
 
 HEADER = "CHILD,SEX,DOB\n" + "".join(f"C{i},F,01/06/2014\n" for i in range(1, 5))
 
@@ -103,23 +103,6 @@ def test_reviews_imported_from_the_workbook(tmp_path: Path, cli):
     assert _statuses(cli, db) == {"C1": "accepted", "C2": "open"}
 
 
-SLOW_RULE = """
-id: SLOW-01
-title: A rule that takes a long time
-severity: low
-area: data-quality
-source: {document: test, reference: test}
-rationale: test
-requirement: test
-tables: [header]
-population: SELECT CHILD, DOB AS EVENT_DATE FROM header
-sql: |
-  SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL
-  FROM header h, range(4000000000) r GROUP BY h.CHILD, h.DOB
-tests:
-  - {name: a, data: {}, expect: []}
-  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
-"""
 
 
 def _cmd(*args: str) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, SLOW_RULE
 
 GOOD_NIGHT = "2025-03-31"
 NEXT_NIGHT = "2025-04-01"
@@ -147,22 +147,19 @@ def _rewrite_dates(extract: Path, table: str, fmt: str) -> None:
                            lambda m: fmt.format(d=m[1], m=m[2], y=m[3]), path.read_text()))
 
 
-def test_month_first_dates_are_refused_never_read_in_the_wrong_order(cli, night, tmp_path: Path):
+@pytest.mark.parametrize(("table", "fmt", "message"), [
+    ("episodes", "{m}/{d}/{y}", "episodes.csv, line 3, column DEC: the dates look like mm/dd/yyyy (month first)"),
+    ("reviews", "{d}-{m}-{y}", "reviews.csv, line 2, column DOB: 3628 of the 3628 dates look like dd-mm-yyyy, "
+                               "which is not an accepted format"),
+])
+def test_dates_in_a_wrong_format_are_refused_never_read_in_the_wrong_order(cli, night, tmp_path: Path, table: str,
+                                                                           fmt: str, message: str):
     db, out = night
     extract = _extract(tmp_path)
-    _rewrite_dates(extract, "episodes", "{m}/{d}/{y}")
-    _assert_refused(cli, db, out, extract, "episodes.csv, line 3, column DEC: the dates look like mm/dd/yyyy "
-                    "(month first)")
-
-
-def test_dashed_dates_are_refused_with_the_format_they_look_like(cli, night, tmp_path: Path):
-    db, out = night
-    extract = _extract(tmp_path)
-    _rewrite_dates(extract, "reviews", "{d}-{m}-{y}")
-    _assert_refused(cli, db, out, extract, "reviews.csv, line 2, column DOB: 3628 of the 3628 dates look like "
-                    "dd-mm-yyyy")
+    _rewrite_dates(extract, table, fmt)
+    _assert_refused(cli, db, out, extract, message)
     result = cli("validate", extract)
-    assert result.exit_code == 2 and "dates look like dd-mm-yyyy, which is not an accepted format" in result.output
+    assert result.exit_code == 2 and message in result.output
 
 
 def test_a_file_cut_off_in_its_last_line_is_refused(cli, night, tmp_path: Path):
@@ -208,23 +205,6 @@ def test_a_report_that_fails_to_write_leaves_no_night_behind(cli, night, monkeyp
     assert not list(out.parent.glob(".report-*")), "no temporary folder left behind"
 
 
-SLOW_RULE = """
-id: SLOW-01
-title: A rule that takes a long time
-severity: low
-area: data-quality
-source: {document: test, reference: test}
-rationale: test
-requirement: test
-tables: [header]
-population: SELECT CHILD, DOB AS EVENT_DATE FROM header
-sql: |
-  SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL
-  FROM header h, range(40000000000) r GROUP BY h.CHILD, h.DOB
-tests:
-  - {name: a, data: {}, expect: []}
-  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
-"""
 
 
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])

@@ -356,3 +356,17 @@ def test_history_shows_rates_to_one_decimal_never_100_with_exceptions(cli, night
     assert format_rate(1.0, 0) == "100.0%"
     assert format_rate(1 / 5000, 4999) == "<0.1%"
     assert format_rate(None) == "—"
+
+
+def test_without_a_history_the_checks_that_need_none_still_apply(cli, night, tmp_path: Path):
+    _db, out = night
+    before = _report(out)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = cli("run", empty, "--as-of", NEXT_NIGHT, "--out", out, "--no-quality")
+    assert result.exit_code == 2 and "no readable table in the extract" in result.output
+    extract = _extract(tmp_path)
+    _rewrite_dates(extract, "header", "{m}/{d}/{y}")
+    result = cli("run", extract, "--as-of", NEXT_NIGHT, "--out", out, "--no-quality")
+    assert result.exit_code == 2 and "header.csv, line 3, column DOB: the dates look like mm/dd/yyyy" in result.output
+    assert _report(out) == before

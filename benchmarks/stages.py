@@ -67,6 +67,9 @@ def main(extract: Path, mode: str) -> None:
     start = lap("views_and_calendar", start)
     results = evaluate(con, rules, DEFAULT_AS_OF, present=present)
     start = lap("rules", start)
+    from careplan_checks.engine import results_connection
+
+    con = results_connection(con)
     tmp = Path(tempfile.mkdtemp())
     history.attach(con, tmp / "history.duckdb")
     run_id = history.record_run(con, results, DEFAULT_AS_OF, default_period(DEFAULT_AS_OF), dt.datetime.now())

@@ -28,9 +28,8 @@ from .rules import Rule
 
 log = logging.getLogger(__name__)
 
-#: Where a night's results wait, in the pipeline's own connection, until ``history.record_run``
-#: writes them to the history database in one transaction.
-RESULT_TABLES = ("_exceptions", "_populations")
+#: What the history and the reports need from the connection the rules ran on (temporary tables last).
+HANDED_OVER = ("load_files", "rejected_rows", "quality_results", "allocations", "_exceptions", "_populations")
 
 
 def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -93,6 +92,34 @@ def resolve_parameters(rule: Rule, overrides: dict[str, dict[str, str]]) -> dict
     return values
 
 
+def lock_down(con: duckdb.DuckDBPyConnection) -> None:
+    """From now on, SQL on ``con`` reads only what is already in it: no file, no network, no setting.
+
+    Rule packs are shared between authorities, and a rule file is SQL. A pattern check cannot
+    catch every way of reading a file (quoted names, comments inside a call, replacement scans),
+    so the engine turns DuckDB's external access off and locks the configuration before any
+    rule's SQL is planned or run; a rule that tries errors with DuckDB's permission message.
+    """
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new connection holding only what the history and the reports need from ``con``, on which
+    the rules ran with external access off; the history is attached and the reports written there."""
+    out = duckdb.connect(":memory:")
+    out.execute("SET enable_progress_bar = false")
+    present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    for name in HANDED_OVER:
+        if name not in present:
+            continue
+        out.register("_handed_over", con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
+        temp = "TEMP " if name.startswith("_") else ""
+        out.execute(f'CREATE {temp}TABLE "{name}" AS SELECT * FROM _handed_over')
+        out.unregister("_handed_over")
+    return out
+
+
 def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
              period: tuple[dt.date, dt.date] | None = None, present: set[str] | None = None,
              overrides: dict[str, dict[str, str]] | None = None) -> list[RuleResult]:
@@ -100,8 +127,12 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
 
     Nothing permanent is written here: a failing statement would abort a DuckDB transaction,
     and a killed run must leave the history as it was, so the results are recorded
-    separately, all at once (``history.record_run``).
+    separately, all at once (``history.record_run``). ``con`` is locked down first
+    (``lock_down``): afterwards it can no longer read or write files, so the results are
+    recorded through ``results_connection``.
     """
+    if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
+        lock_down(con)
     period_start, period_end = period or default_period(as_of)
     overrides = overrides or {}
     params = {rule.id: resolve_parameters(rule, overrides) for rule in rules}

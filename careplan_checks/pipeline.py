@@ -112,7 +112,7 @@ def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: N
 
 def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str]) -> Night:
     from . import history
-    from .engine import collection_year, default_period, evaluate, prepare_database
+    from .engine import collection_year, default_period, evaluate, prepare_database, results_connection
     from .load import load_extract
     from .rules import DEFAULT_RULES_DIR, load_rules
 
@@ -141,7 +141,10 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             findings = [r for r in run_quality(con, present) if not r[4]]
         prepare_database(con, opts.holidays)
         progress(f"running {len(pack)} rules")
-        results = evaluate(con, pack, opts.as_of, window, present, opts.params)
+        results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here
+        locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
+        locked.close()
+        interrupt.watch(con)
         history.attach(con, opts.db, opts.wait)
         staged = None
         try:

@@ -249,10 +249,11 @@ def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None
 def check_sql(rules: list[Rule]) -> list[Problem]:
     """Run each rule's SQL on an empty database of the contract's tables: catches unknown tables
     and columns, syntax errors and missing result columns before any data is loaded."""
-    from .engine import prepare_database
+    from .engine import lock_down, prepare_database
 
     con = duckdb.connect(":memory:")
     prepare_database(con)
+    lock_down(con)  # planning a query can read a file (a CSV's header): not a rule's
     problems = []
     for rule in rules:
         where = f"{rule.path.parent.name}/{rule.path.name}" if rule.path else rule.id

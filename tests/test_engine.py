@@ -211,3 +211,39 @@ def test_the_pack_covers_every_catalogue_section():
     assert {"CP", "REV", "VIS", "PLACE", "HLTH", "EDU", "MISS", "LEAVE"} <= prefixes
     assert {"QI", "DQ"} & prefixes and "data-quality" in {r.area for r in pack}
     assert {f"LEAVE-0{i}" for i in range(1, 8)} | {"PLACE-01", "HLTH-05"} <= {r.id for r in pack}
+
+
+SECRET = "S3CRET-FROM-OUTSIDE"
+
+
+@pytest.mark.parametrize("reader", [
+    'SELECT content FROM "read_text"(\'{path}\')',            # a quoted name passes any pattern check
+    "SELECT content FROM read_text/* a comment */('{path}')",  # so does a comment inside the call
+    "SELECT TOKEN FROM '{path}'",                             # a replacement scan names no function at all
+    'SELECT file FROM "glob"(\'{path}\')',
+])
+def test_a_rule_cannot_read_a_file_at_start_up_or_at_run_time(pack: Path, cli, tmp_path: Path, reader: str):
+    from careplan_checks.engine import evaluate, prepare_database
+    from careplan_checks.rules import read_rule
+
+    secret = tmp_path / "secret.csv"
+    secret.write_text(f"TOKEN\n{SECRET}\n")
+    sql = f"({reader.format(path=secret)} LIMIT 1)"
+    (pack / "TEST-01.yml").write_text(NEW_RULE.replace("'no visit' AS DETAIL", f"{sql} AS DETAIL"))
+    out = tmp_path / "report"
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--select", "TEST-01", "--no-quality",
+                 "--out", out)
+    assert result.exit_code == 2
+    assert "rules/TEST-01.yml: sql: Permission Error" in result.output
+    assert "file system operations are disabled by configuration" in result.output
+    assert SECRET not in result.output and not out.exists()
+    # and at run time, for a rule that was never checked at start-up
+    rule = read_rule(pack / "TEST-01.yml")
+    con = duckdb.connect(":memory:")
+    prepare_database(con)
+    con.execute("INSERT INTO header (CHILD, SEX, DOB) VALUES ('C1', 'M', DATE '2015-01-01')")
+    [outcome] = evaluate(con, [rule], dt.date(2025, 3, 31))
+    assert outcome.status == "errored" and "disabled by configuration" in outcome.message
+    assert con.execute("SELECT count(*) FROM _exceptions").fetchone()[0] == 0
+    with pytest.raises(duckdb.Error, match="locked"):
+        con.execute("SET enable_external_access = true")

@@ -58,6 +58,8 @@ def read_overrides(path: Path | None) -> tuple[dict[dt.date, str], set[dt.date]]
                     remove.add(day)
                 else:
                     raise InputError(Problem(path.name, "ACTION must be add or remove", line=i, column="ACTION"))
+    except UnicodeDecodeError:
+        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
     except OSError:
         raise InputError(Problem(str(path), "the holiday override file could not be read")) from None
     return add, remove

@@ -2,7 +2,8 @@
 
 Exit status: 0 ran (and nothing at or above ``--fail-on``); 1 exceptions at or
 above ``--fail-on``; 2 bad input, an incomplete night, a bad rule file or bad
-usage; 130 stopped by Ctrl-C, 143 by SIGTERM. Results go to stdout, logs and
+usage; 3 a rule errored or an internal error; 130 stopped by Ctrl-C, 143 by
+SIGTERM. Results go to stdout, logs and
 errors to stderr. Heavy libraries (Great Expectations) are imported inside the
 commands that need them, so ``--help`` answers at once.
 """
@@ -45,8 +46,24 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.echo("interrupted: nothing was changed (the history and the previous report are as they were)",
                        err=True)
             sys.exit(code)
+        except click.ClickException:
+            raise
+        except Exception as e:  # a fault of ours, not of the input: say so, briefly, and exit 3
+            log.debug("internal error", exc_info=True)
+            click.echo(f"internal error: {type(e).__name__}: {safe_message(str(e))} (nothing was changed; "
+                       "run with -vv for the details)", err=True)
+            sys.exit(3)
 
     return wrapper
+
+
+def safe_message(message: str) -> str:
+    """The first line of an error message with every quoted value taken out: DuckDB quotes the cell
+    it could not convert, and a message is copied into logs and tickets."""
+    import re
+
+    first = (message.strip().splitlines() or [""])[0]
+    return re.sub(r"'[^']*'", "'…'", first)
 
 
 def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
@@ -309,6 +326,11 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
                    f"{sum(r.status == 'errored' for r in results)} errored)")
         if out is not None:
             click.echo(f"report written to {out}/report.html ({len(written)} files)")
+    errored = [r.rule.id for r in results if r.status == "errored"]
+    if errored:
+        click.echo(f"error: {len(errored)} rule(s) errored: {', '.join(errored)}; the other rules ran and are "
+                   "reported", err=True)
+        sys.exit(3)  # never hidden behind 0 or 1
     if fail_on:
         limit = SEVERITY_ORDER[fail_on]
         if any(r.exceptions and SEVERITY_ORDER[r.rule.severity] >= limit for r in results):

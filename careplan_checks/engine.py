@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -189,8 +190,9 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
     except duckdb.Error as e:
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
-        log.warning("rule %s errored: %s", rule.id, str(e).splitlines()[0])
-        return RuleResult(rule, "errored", str(e).splitlines()[0], parameters=params)
+        message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
+        log.warning("rule %s errored: %s", rule.id, message)
+        return RuleResult(rule, "errored", message, parameters=params)
     con.execute("INSERT INTO _exceptions SELECT * FROM _rule_exc")
     con.execute("INSERT INTO _populations SELECT * FROM _rule_pop")
     n_exc = con.execute("SELECT count(*) FROM _rule_exc").fetchone()[0]

@@ -67,13 +67,18 @@ def read_targets(path: Path | None) -> dict[str, float]:
     if path is None:
         return {}
     out = {}
-    with path.open(newline="", encoding="utf-8-sig") as f:
-        for i, row in enumerate(csv.DictReader(f), start=2):
-            try:
-                value = float(str(row.get("TARGET", "")).rstrip("%"))
-            except ValueError:
-                raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
-            out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            for i, row in enumerate(csv.DictReader(f), start=2):
+                try:
+                    value = float(str(row.get("TARGET", "")).rstrip("%"))
+                except ValueError:
+                    raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
+                out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
+    except UnicodeDecodeError:
+        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
+    except OSError as e:
+        raise InputError(Problem(path.name, f"cannot be read ({e.strerror})")) from None
     return out
 
 

@@ -91,13 +91,18 @@ def test_a_rule_that_errors_at_run_time_does_not_stop_the_others(pack: Path, cli
     # Valid on the empty schema, fails on the data: a cast that only real rows reach.
     broken = NEW_RULE.replace("'no visit' AS DETAIL", "CAST(h.CHILD AS INTEGER)::VARCHAR AS DETAIL")
     (pack / "TEST-01.yml").write_text(broken)
-    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--no-quality", "--format", "json")
-    assert result.exit_code == 0
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--no-quality", "--format", "json",
+                 "--fail-on", "critical")
+    assert result.exit_code == 3, "an errored rule is never hidden behind 0 or 1"
     import json
 
-    by_id = {r["id"]: r for r in json.loads(result.output)["rules"]}
+    summary = json.loads(result.stdout)
+    by_id = {r["id"]: r for r in summary["rules"]}
     assert by_id["TEST-01"]["status"] == "errored"
     assert "Conversion Error" in by_id["TEST-01"]["message"]
+    children = {line.split(",")[0] for line in (SAMPLE / "header.csv").read_text().splitlines()[1:]}
+    assert not any(c in by_id["TEST-01"]["message"] for c in children), "a message never quotes a cell"
+    assert "1 rule(s) errored: TEST-01" in result.output
     assert by_id["REV-01"]["status"] == "ran"
 
 
@@ -247,3 +252,12 @@ def test_a_rule_cannot_read_a_file_at_start_up_or_at_run_time(pack: Path, cli, t
     assert con.execute("SELECT count(*) FROM _exceptions").fetchone()[0] == 0
     with pytest.raises(duckdb.Error, match="locked"):
         con.execute("SET enable_external_access = true")
+
+
+@pytest.mark.parametrize("option", ["--targets", "--holidays"])
+def test_a_file_that_is_not_utf8_is_bad_input_not_a_traceback(cli, tmp_path: Path, option: str):
+    bad = tmp_path / "local.csv"
+    bad.write_bytes("RULE_ID,TARGET\nREV-01,95\nCaf\xe9,1\n".encode("latin-1"))
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--no-quality", "--no-report", option, bad)
+    assert result.exit_code == 2, result.output
+    assert "local.csv: is not UTF-8 text" in result.output and "Traceback" not in result.output

@@ -107,8 +107,8 @@ def validate(extract_dir: Path, db: Path | None, fmt: str) -> None:
 
     con, report = load_extract(extract_dir, db)
     findings = run_quality(con, {f.table for f in report.files})
-    rejected = con.execute("SELECT FILE, LINE, COLUMN_NAME, REASON FROM rejected_rows ORDER BY FILE, LINE "
-                           "LIMIT 50").fetchall()
+    rejected = con.execute("SELECT FILE, LINE, COLUMN_NAME, REASON, ACTION FROM rejected_rows "
+                           "ORDER BY FILE, LINE, COLUMN_NAME, REASON LIMIT 50").fetchall()
     if fmt == "json":
         click.echo(json.dumps({
             "files": [vars(f) for f in report.files],
@@ -120,9 +120,9 @@ def validate(extract_dir: Path, db: Path | None, fmt: str) -> None:
         return
     click.echo(format_load_summary(report))
     if rejected:
-        click.echo("\nRejected rows (first 50; all are in the rejected_rows table):")
-        for file, line, column, reason in rejected:
-            click.echo(f"  {file}, line {line}" + (f", column {column}" if column else "") + f": {reason}")
+        click.echo("\nRows dropped and cells emptied (first 50; all are in the rejected_rows table):")
+        for file, line, column, reason, action in rejected:
+            click.echo(f"  {file}, line {line}" + (f", column {column}" if column else "") + f": {reason} ({action})")
     bad = [r for r in findings if not r[4]]
     click.echo(f"\nData quality: {len(findings)} checks, {len(bad)} findings")
     for table, _check, column, description, _ok, _n, unexpected, error in bad:
@@ -131,11 +131,12 @@ def validate(extract_dir: Path, db: Path | None, fmt: str) -> None:
 
 
 def format_load_summary(report: Any) -> str:
-    lines = [f"{'file':<32} {'table':<26} {'read':>9} {'loaded':>9} {'rejected':>9}"]
+    lines = [f"{'file':<32} {'table':<26} {'read':>9} {'loaded':>9} {'dropped':>9} {'emptied':>9}"]
     for f in report.files:
-        lines.append(f"{f.file:<32} {f.table:<26} {f.rows_read:>9} {f.rows_loaded:>9} {f.rows_rejected:>9}")
+        lines.append(f"{f.file:<32} {f.table:<26} {f.rows_read:>9} {f.rows_loaded:>9} {f.rows_rejected:>9} "
+                     f"{f.cells_emptied:>9}")
     lines.append(f"{'total':<59} {report.rows_read:>9} {report.rows_read - report.rows_rejected:>9} "
-                 f"{report.rows_rejected:>9}")
+                 f"{report.rows_rejected:>9} {report.cells_emptied:>9}")
     for name, reason in report.ignored:
         lines.append(f"ignored {name}: {reason}")
     if report.absent_tables:
@@ -304,14 +305,15 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
     if fmt == "json":
         click.echo(json.dumps({
             "run_id": night.run_id, "as_of": as_of.isoformat(),
-            "rows_read": report.rows_read, "rows_rejected": report.rows_rejected,
+            "rows_read": report.rows_read, "rows_dropped": report.rows_rejected, "cells_emptied": report.cells_emptied,
             "quality_findings": len(findings),
             "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
                        "population": r.population, "exceptions": r.exceptions, "rate": r.rate} for r in results],
             "outputs": {name: str(path) for name, path in written.items()},
         }, indent=2))
     else:
-        click.echo(f"as of {as_of}: {report.rows_read} rows read, {report.rows_rejected} rejected, "
+        click.echo(f"as of {as_of}: {report.rows_read} rows read, {report.rows_rejected} dropped, "
+                   f"{report.cells_emptied} cells emptied, "
                    f"{len(findings)} data-quality findings")
         click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
         for r in results:

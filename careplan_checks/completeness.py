@@ -10,7 +10,8 @@ or the report folder is touched:
   the format it looks like; it is never read in the wrong order;
 * **night checks** (``check_night``, after load): no readable table; a table the
   last successful night had is missing; a table's row count fell by more than a
-  set share against that night; more than a set share of a table's rows rejected.
+  set share against that night; more than a set share of a table's rows dropped
+  (cells emptied do not count: their rows are kept).
 
 Each failure is a ``Problem`` naming the file or table and the counts, never a value.
 """
@@ -24,6 +25,7 @@ from typing import Any
 import duckdb
 
 from .errors import InputError, Problem
+from .load import cell, date_part
 
 #: Shares below this many rows are noise, not a sign of a broken file: a table of 8 rows that
 #: loses 2 has changed, not been cut off. A table whose every row is rejected is refused whatever its size.
@@ -36,7 +38,7 @@ class NightLimits:
 
     #: largest fall in a table's rows read against the last successful night (0.2 = 20 %)
     max_row_drop: float = 0.2
-    #: largest share of a table's rows that may be rejected (0.1 = 10 %)
+    #: largest share of a table's rows that may be dropped (0.1 = 10 %)
     max_rejected: float = 0.1
     #: tables that may be absent tonight though the last good night had them (a deliberately partial run)
     allow_missing: frozenset[str] = field(default_factory=frozenset)
@@ -60,7 +62,6 @@ _SHAPE = r"""CASE
     WHEN regexp_full_match(v, '[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}') THEN 'dd.mm.yyyy'
     WHEN regexp_full_match(v, '[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}') THEN 'yyyy/mm/dd'
     WHEN regexp_full_match(v, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}') THEN 'dd/mm/yy (a two-digit year)'
-    WHEN regexp_full_match(v, '[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+') THEN 'a date with a time'
     WHEN regexp_full_match(v, '[0-9]{5}(\.[0-9]+)?') THEN 'spreadsheet serial numbers'
     WHEN regexp_full_match(v, '[0-9]{1,2}[ -][A-Za-z]{3,9}[ -][0-9]{2,4}') THEN 'dd mon yyyy (a month name)'
     ELSE 'not a date' END"""
@@ -78,8 +79,8 @@ def check_dates(files: list[Any], con: duckdb.DuckDBPyConnection) -> list[Proble
         if not dates:
             continue
         cells = " UNION ALL ".join(
-            f"""SELECT '{c}' AS COL, {i} AS COL_NO, _LINE, nullif(trim("{c}"), '') AS v FROM "raw_{f.table.name}" """
-            for i, c in enumerate(dates))
+            f"""SELECT '{c}' AS COL, {i} AS COL_NO, _LINE, {date_part(cell(f'"{c}"'))} AS v
+                FROM "raw_{f.table.name}" """ for i, c in enumerate(dates))
         # the first cell of each shape, by line and then column order: the same answer every time
         shapes = con.execute(f"""SELECT SHAPE, count(*) AS N, arg_min(COL, _LINE::BIGINT * 1000 + COL_NO), min(_LINE)
             FROM (SELECT COL, COL_NO, _LINE, {_SHAPE} AS SHAPE FROM ({cells}) WHERE v IS NOT NULL)
@@ -140,7 +141,7 @@ def check_night(folder: Path, report: Any, baseline: dict[str, Any] | None, limi
         share = f.rows_rejected / f.rows_read
         if f.rows_loaded == 0 or (f.rows_read >= MIN_ROWS and share > limits.max_rejected):
             problems.append(Problem(
-                f.file, f"{f.rows_rejected} of {f.rows_read} rows rejected ({share:.0%}), more than the "
+                f.file, f"{f.rows_rejected} of {f.rows_read} rows dropped ({share:.0%}), more than the "
                 f"{limits.max_rejected:.0%} allowed (--max-rejected); 'careplan-checks validate' lists them"))
     return problems
 

@@ -22,7 +22,7 @@ import duckdb
 
 from . import interrupt
 from .calendar import install as install_calendar
-from .contract import TABLES
+from .contract import TABLES, Table
 from .errors import InputError, Problem
 from .load import create_table_sql
 from .rules import Rule
@@ -58,6 +58,8 @@ def prepare_database(con: duckdb.DuckDBPyConnection, holidays: Path | None = Non
     for t in TABLES:
         if t.name not in existing:
             con.execute(create_table_sql(t).replace("CREATE OR REPLACE TABLE", "CREATE TABLE"))
+    if "dropped_rows" not in existing:  # rows the loader dropped, for rules that must not count them as absent
+        con.execute("CREATE TABLE dropped_rows (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, CHILD VARCHAR)")
     install_calendar(con, holidays)
     con.execute(resources.files("careplan_checks").joinpath("views.sql").read_text(encoding="utf-8"))
 
@@ -105,6 +107,40 @@ def lock_down(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET lock_configuration = true")
 
 
+def event_date(table: Table) -> str | None:
+    """The column that dates a table's record: the first date in its key (DECOM, REVIEW, VISIT_DATE...)."""
+    return next((c for c in table.key if table.column(c).kind == "date"), None)
+
+
+def set_aside_future(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
+    """Move the records dated after the as-of date out of the rule tables into ``future_rows``.
+
+    A review dated 2030 cannot have met a review due in 2025, nor can an episode that has not
+    begun be one of the child's placements: as of the as-of date those records do not exist.
+    They are kept, with table, column, line and child, for the data-quality findings.
+    """
+    con.execute("""CREATE TEMP TABLE IF NOT EXISTS future_rows (TABLE_NAME VARCHAR, COLUMN_NAME VARCHAR,
+        LINE INTEGER, CHILD VARCHAR)""")
+    for table in TABLES:
+        column = event_date(table)
+        if column is None:
+            continue
+        con.execute(f"""INSERT INTO future_rows SELECT '{table.name}', '{column}', _LINE, CHILD
+            FROM "{table.name}" WHERE "{column}" > ?""", [as_of])
+        con.execute(f'DELETE FROM "{table.name}" WHERE "{column}" > ?', [as_of])
+
+
+def future_findings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """One data-quality finding per table with records dated after the as-of date, in the shape
+    of ``quality_results`` rows."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'future_rows'").fetchone()[0]:
+        return []
+    return [(t, "dated_after_as_of", c, f"{c} is after the as-of date (first at line {first}): the record is not "
+             "counted, as done or otherwise", False, None, n, None)
+            for t, c, n, first in con.execute("""SELECT TABLE_NAME, COLUMN_NAME, count(*), min(LINE)
+                FROM future_rows GROUP BY ALL ORDER BY ALL""").fetchall()]
+
+
 def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new connection holding only what the history and the reports need from ``con``, on which
     the rules ran with external access off; the history is attached and the reports written there."""
@@ -134,6 +170,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
     """
     if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
         lock_down(con)
+    set_aside_future(con, as_of)
     period_start, period_end = period or default_period(as_of)
     overrides = overrides or {}
     params = {rule.id: resolve_parameters(rule, overrides) for rule in rules}
@@ -183,8 +220,15 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
                    coalesce({overdue}, 0)::INTEGER AS DAYS_OVERDUE, DETAIL,
                    substr(sha256(concat_ws('|', '{rule.id}', CHILD, EVENT_DATE::VARCHAR, coalesce(EVENT_KEY, ''))),
                           1, 16) AS FINGERPRINT
-            FROM (SELECT DISTINCT ON (CHILD, EVENT_DATE, EVENT_KEY) * FROM _rule_both WHERE _KIND = 'E')""",
+            FROM (SELECT DISTINCT ON (CHILD, EVENT_DATE, EVENT_KEY) * FROM _rule_both WHERE _KIND = 'E'
+                  ORDER BY CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE NULLS FIRST, DETAIL)""",
                     {"as_of": as_of})
+        # A row the loader dropped may be why this child looks in breach: say so beside the exception.
+        con.execute("""UPDATE _rule_exc e SET DETAIL = e.DETAIL || ' (note: ' || d.N || ' row(s) of this child''s in '
+                || d.FILES || ' could not be loaded; see rejected_rows.csv)'
+            FROM (SELECT CHILD, count(*) AS N, string_agg(DISTINCT FILE, ', ' ORDER BY FILE) AS FILES
+                  FROM dropped_rows WHERE list_contains($tables, TABLE_NAME) AND CHILD IS NOT NULL GROUP BY CHILD) d
+            WHERE d.CHILD = e.CHILD""", {"tables": list(rule.tables)})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
     except duckdb.Error as e:

@@ -11,11 +11,13 @@ rejected holds from the first step.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,13 +251,20 @@ def stage(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
 def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -> None:
     t = f.table.name
     spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
-    try:
-        con.execute(
-            f"""CREATE TEMP TABLE "parsed_{t}" AS SELECT * FROM read_csv(?, header=true, auto_detect=false,
+    read = f"""CREATE TEMP TABLE "parsed_{t}" AS SELECT * FROM read_csv(?, header=true, auto_detect=false,
                 delim=',', quote='"', escape='"', columns={spec}, store_rejects=true,
-                rejects_table='csv_rej', rejects_scan='csv_scan', max_line_size=4194304)""",
-            [str(f.path)],
-        )
+                rejects_table='csv_rej', rejects_scan='csv_scan', max_line_size=4194304)"""
+    try:
+        try:
+            con.execute(read, [str(f.path)])
+        except duckdb.Error:
+            if not _mixed_line_endings(f.path):
+                raise
+            # CRLF and LF in one file (a line added by hand): DuckDB's parser takes one or the other.
+            # Read an LF copy kept in memory, never on disk: the guard has not seen this file yet.
+            con.execute("DROP TABLE IF EXISTS csv_rej; DROP TABLE IF EXISTS csv_scan")
+            with _in_memory_copy(con, f.path) as copy:
+                con.execute(read, [copy])
     except duckdb.Error as e:
         if _cut_off(f.path, len(cols)):
             raise InputError(Problem(f.name, "the file ends inside a quoted field, with no line end: it looks cut "
@@ -271,7 +280,7 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
                         WHEN 'MISSING COLUMNS' THEN 'the row has fewer fields than the header'
                         WHEN 'UNQUOTED VALUE' THEN 'a quote character is out of place'
                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the row is longer than 4 MB'
-                        ELSE 'the row could not be parsed' END
+                        ELSE 'the row could not be parsed' END, 'row dropped'
         FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx)""", [f.name, t])
     if _cut_off(f.path, len(cols)):
         raise InputError(Problem(f.name, "the last line stops part-way through a row (fewer fields than the header "
@@ -292,6 +301,36 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
         SELECT p.* EXCLUDE (_k), lines.l::INTEGER AS _LINE FROM p JOIN lines USING (_k)""")
     con.execute(f'DROP TABLE "parsed_{t}"')
     con.execute("DROP TABLE IF EXISTS csv_rej; DROP TABLE IF EXISTS csv_scan")
+
+
+def _mixed_line_endings(path: Path) -> bool:
+    """True when the file ends some lines with CRLF and others with a bare LF."""
+    crlf = lf = 0
+    last = b""
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            crlf += chunk.count(b"\r\n") + (last == b"\r" and chunk[:1] == b"\n")
+            lf += chunk.count(b"\n")
+            last = chunk[-1:]
+            if crlf and lf > crlf:
+                return True
+    return False
+
+
+@contextlib.contextmanager
+def _in_memory_copy(con: duckdb.DuckDBPyConnection, path: Path) -> Iterator[str]:
+    """The file with every CRLF turned into LF, as a path DuckDB reads from memory (fsspec)."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    name = f"/careplan-checks/{hashlib.sha256(str(path).encode()).hexdigest()[:16]}.csv"
+    fs.pipe_file(name, path.read_bytes().replace(b"\r\n", b"\n"))
+    con.register_filesystem(fs)
+    try:
+        yield f"memory://{name}"
+    finally:
+        fs.rm_file(name)
+        con.unregister_filesystem("memory")
 
 
 def _cut_off(path: Path, fields: int) -> bool:
@@ -380,7 +419,7 @@ def new_staging_connection() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(":memory:")
     con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would leak onto the terminal
     con.execute("CREATE TEMP TABLE raw_rejects (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, "
-                "COLUMN_NAME VARCHAR, REASON VARCHAR)")
+                "COLUMN_NAME VARCHAR, REASON VARCHAR, ACTION VARCHAR)")
     return con
 
 

@@ -49,15 +49,17 @@ CREATE TABLE IF NOT EXISTS {STORE}.rule_results (RUN_ID INTEGER, RULE_ID VARCHAR
 CREATE TABLE IF NOT EXISTS {STORE}.exceptions (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
     EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR,
     TEAM VARCHAR, WORKER_ID VARCHAR);
-ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS CHECKED BOOLEAN;
-ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS LAST_CHECKED DATE;
-ALTER TABLE {STORE}.runs ADD COLUMN IF NOT EXISTS ALLOWED_MISSING VARCHAR;
 CREATE TABLE IF NOT EXISTS {STORE}.populations (RUN_ID INTEGER, RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
     EVENT_KEY VARCHAR, TEAM VARCHAR);
 CREATE TABLE IF NOT EXISTS {STORE}.run_inputs (RUN_ID INTEGER, FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,
     SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT);
 CREATE TABLE IF NOT EXISTS {STORE}.qa_reviews (REVIEW_ID INTEGER, FINGERPRINT VARCHAR, ACTION VARCHAR,
     REASON VARCHAR, REVIEWER VARCHAR, UNTIL DATE, RECORDED_AT TIMESTAMP, DUE_DATE DATE, DETAIL VARCHAR);
+-- columns added since the first version: a history database of any age opens
+ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS CHECKED BOOLEAN;
+ALTER TABLE {STORE}.exceptions ADD COLUMN IF NOT EXISTS LAST_CHECKED DATE;
+ALTER TABLE {STORE}.runs ADD COLUMN IF NOT EXISTS ALLOWED_MISSING VARCHAR;
+ALTER TABLE {STORE}.run_inputs ADD COLUMN IF NOT EXISTS CELLS_EMPTIED BIGINT;
 """
 
 ACTIONS = ("accepted", "disputed", "note")
@@ -74,7 +76,8 @@ def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0, 
     ``wait`` seconds while another run holds it; then exit 2 with a clear message."""
     target = ":memory:" if db is None else str(db)
     if db is not None and not db.parent.is_dir():
-        raise InputError(Problem(target, "the history database's folder does not exist"))
+        raise InputError(Problem(target, f"the folder {db.parent} does not exist; create it, or give --db a file "
+                                 "in a folder that exists"))
     deadline = time.monotonic() + wait
     while True:
         try:
@@ -138,7 +141,10 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
                 {"run": run_id, "previous": previous, "ran": ran})
     con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
         FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])
-    con.execute(f"INSERT INTO {STORE}.run_inputs SELECT ?, * FROM memory.main.load_files", [run_id])
+    con.execute(f"""INSERT INTO {STORE}.run_inputs (RUN_ID, FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED,
+            ROWS_REJECTED, CELLS_EMPTIED)
+        SELECT ?, FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED, CELLS_EMPTIED
+        FROM memory.main.load_files""", [run_id])
     return run_id
 
 

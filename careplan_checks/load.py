@@ -1,9 +1,14 @@
 """Type the staged text tables and load them into the database in one transaction.
 
-A cell becomes a typed value by SQL generated from the contract. A row with any
-cell that cannot be typed (bad date, unknown code, missing required value) is
-not loaded: it goes to ``rejected_rows`` with file, line, columns and a reason
-that never quotes the value. For every file, rows read = loaded + rejected.
+A cell becomes a typed value by SQL generated from the contract. Every row is
+kept that can be: a value that cannot be typed (bad date, unknown code) in a
+column that is neither part of the table's key nor required is emptied and the
+row loaded (``cell emptied``); only a failure in a key or required column, or a
+line the CSV parser cannot split, drops the row (``row dropped``). Each is listed
+in ``rejected_rows`` with file, line, column, a reason that never quotes the
+value, and the action taken. For every file, rows read = loaded + dropped; the
+rows dropped are also kept, with the child where it could be read, in
+``dropped_rows``, so that a rule can tell a breach from a row the loader lost.
 Every contract table exists after a load (empty when absent from the extract),
 and ``load_files`` says which were present, so rules can say "not run (missing
 table X)" without the views that join them failing.
@@ -35,15 +40,17 @@ def typed_expr(c: Column) -> tuple[str, str]:
 
     The error expression is NULL when the cell is acceptable.
     """
-    v = f"nullif(trim(\"{c.name}\"), '')"
+    v = cell(f'"{c.name}"')
     if c.kind == "date":
-        value = (f"CASE WHEN regexp_full_match({v}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
-                 f"THEN try_strptime({v}, '%d/%m/%Y') "
-                 f"WHEN regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                 f"THEN try_strptime({v}, '%Y-%m-%d') END::DATE")
+        d = date_part(v)
+        value = (f"CASE WHEN regexp_full_match({d}, '[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
+                 f"THEN try_strptime({d}, '%d/%m/%Y') "
+                 f"WHEN regexp_full_match({d}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                 f"THEN try_strptime({d}, '%Y-%m-%d') END::DATE")
         bad = "is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"
     elif c.kind in ("code", "upn"):
-        value = f"upper({v})"
+        # a spreadsheet saves the code 1 as 1.0
+        value = f"regexp_replace(upper({v}), '^([0-9]+)\\.0+$', '\\1')"
         bad = "is not one of the contract codes"
         value = f"CASE WHEN {value} IN {_sql_list(c.codes)} THEN {value} END"
     elif c.kind == "flag":
@@ -52,7 +59,8 @@ def typed_expr(c: Column) -> tuple[str, str]:
     elif c.kind == "int":
         lo = -(2**31) if c.minimum is None else c.minimum
         hi = 2**31 - 1 if c.maximum is None else c.maximum
-        value = f"CASE WHEN try_cast({v} AS INTEGER) BETWEEN {lo} AND {hi} THEN try_cast({v} AS INTEGER) END"
+        n = f"try_cast(regexp_replace({v}, '^(-?[0-9]+)\\.0+$', '\\1') AS INTEGER)"
+        value = f"CASE WHEN regexp_full_match({v}, '-?[0-9]+(\\.0+)?') AND {n} BETWEEN {lo} AND {hi} THEN {n} END"
         bad = f"is not a whole number from {lo} to {hi}"
     elif c.kind == "district":
         value = f"CASE WHEN regexp_full_match(upper({v}), '{_DISTRICT}') THEN upper({v}) END"
@@ -71,6 +79,21 @@ def typed_expr(c: Column) -> tuple[str, str]:
     return value, error
 
 
+#: Characters a cell is trimmed of: spaces, tabs, line ends and the non-breaking space spreadsheets leave.
+_BLANKS = " \t\r\n\u00a0"
+
+
+def cell(expr: str) -> str:
+    """A text cell trimmed of blanks, NULL when nothing is left."""
+    return f"nullif(trim({expr}, '{_BLANKS}'), '')"
+
+
+def date_part(v: str) -> str:
+    """A date cell without the time part case-management exports add (``2017-08-24 00:00:00``,
+    ``24/08/2017 00:00``): the contract's columns hold dates."""
+    return f"regexp_replace({v}, '[ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?$', '')"
+
+
 def create_table_sql(table: Table, schema: str = "main") -> str:
     cols = ", ".join(f'"{c.name}" {c.sql_type}' for c in table.columns)
     return f'CREATE OR REPLACE TABLE {schema}."{table.name}" ({cols}, _LINE INTEGER)'
@@ -84,7 +107,8 @@ class FileLoad:
     sha256: str
     rows_read: int
     rows_loaded: int
-    rows_rejected: int
+    rows_rejected: int  # rows dropped: rows read = loaded + dropped
+    cells_emptied: int = 0
 
 
 @dataclass
@@ -101,46 +125,63 @@ class LoadReport:
     def rows_rejected(self) -> int:
         return sum(f.rows_rejected for f in self.files)
 
+    @property
+    def cells_emptied(self) -> int:
+        return sum(f.cells_emptied for f in self.files)
+
 
 def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
     t = f.table.name
-    values, errors, error_cols = [], [], []
-    for c in f.table.columns:
+    keep = set(f.table.key) | set(f.table.required_columns)  # a failure here drops the row
+    values, checked = [], []
+    for i, c in enumerate(f.table.columns):
         value, error = typed_expr(c)
         values.append(f'{value} AS "{c.name}"')
-        errors.append(error)
-        error_cols.append(f"CASE WHEN ({error}) IS NOT NULL THEN '{c.name}' END")
+        if error != "NULL":
+            checked.append((i, c, error))
+    drop = " OR ".join(f"_E{i} IS NOT NULL" for i, c, _e in checked if c.name in keep) or "false"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE "typed_{t}" AS
-        SELECT {", ".join(values)}, _LINE,
-               concat_ws('; ', {", ".join(errors)}) AS _REASON,
-               concat_ws(', ', {", ".join(error_cols)}) AS _COLUMNS
-        FROM "raw_{t}" """)
-    con.execute(f"""INSERT INTO raw_rejects SELECT ?, ?, _LINE, _COLUMNS, _REASON
-        FROM "typed_{t}" WHERE _REASON <> ''""", [f.name, t])
+        SELECT *, ({drop}) AS _DROP FROM (
+            SELECT {", ".join(values)}, _LINE{"".join(f", {e} AS _E{i}" for i, _c, e in checked)}
+            FROM "raw_{t}")""")
+    for i, c, _e in checked:
+        con.execute(f"""INSERT INTO raw_rejects SELECT ?, ?, _LINE, ?, _E{i},
+                CASE WHEN _DROP THEN 'row dropped' ELSE 'cell emptied' END
+            FROM "typed_{t}" WHERE _E{i} IS NOT NULL""", [f.name, t, c.name])
     con.execute(f'DROP TABLE "raw_{t}"')  # the text copy is no longer needed: keep memory to two copies
 
 
 def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> list[str]:
     present = {f.table.name: f for f in found.files}
+    con.execute(f"""CREATE OR REPLACE TABLE {schema}.dropped_rows (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER,
+        CHILD VARCHAR)""")
     for table in TABLES:
         con.execute(create_table_sql(table, schema))
         if table.name in present:
             names = ", ".join(f'"{c.name}"' for c in table.columns)
             con.execute(f'INSERT INTO {schema}."{table.name}" SELECT {names}, _LINE '
-                        f'FROM "typed_{table.name}" WHERE _REASON = \'\'')  # already in line order
+                        f'FROM "typed_{table.name}" WHERE NOT _DROP')  # already in line order
+            con.execute(f"""INSERT INTO {schema}.dropped_rows SELECT ?, ?, _LINE, CHILD
+                FROM "typed_{table.name}" WHERE _DROP""", [present[table.name].name, table.name])
             con.execute(f'DROP TABLE "typed_{table.name}"')
+    # lines the CSV parser could not split are dropped rows too; their child cannot be read
+    con.execute(f"""INSERT INTO {schema}.dropped_rows SELECT DISTINCT FILE, TABLE_NAME, LINE, NULL FROM raw_rejects r
+        WHERE ACTION = 'row dropped' AND NOT EXISTS (SELECT 1 FROM {schema}.dropped_rows d
+                                                     WHERE d.FILE = r.FILE AND d.LINE = r.LINE)""")
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.rejected_rows AS
-        SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON FROM raw_rejects ORDER BY FILE, LINE""")
+        SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON, ACTION FROM raw_rejects
+        ORDER BY FILE, LINE, COLUMN_NAME, REASON""")
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.load_files (FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,
-        SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT)""")
+        SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT, CELLS_EMPTIED BIGINT)""")
     for f in found.files:
-        rejected = con.execute("SELECT count(DISTINCT LINE) FROM raw_rejects WHERE FILE = ?",
-                               [f.name]).fetchone()[0]
+        dropped, emptied = con.execute(
+            "SELECT count(DISTINCT LINE) FILTER (WHERE ACTION = 'row dropped'), "
+            "count(*) FILTER (WHERE ACTION = 'cell emptied') FROM raw_rejects WHERE FILE = ?", [f.name]).fetchone()
         loaded = con.execute(f'SELECT count(*) FROM {schema}."{f.table.name}"').fetchone()[0]
-        if loaded + rejected != f.rows_read:  # the invariant the whole tool rests on
-            raise RuntimeError(f"{f.name}: {f.rows_read} rows read but {loaded} loaded + {rejected} rejected")
-        con.execute(f"INSERT INTO {schema}.load_files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [f.name, f.table.name, f.format, f.sha256, f.rows_read, loaded, rejected])
+        if loaded + dropped != f.rows_read:  # the invariant the whole tool rests on
+            raise RuntimeError(f"{f.name}: {f.rows_read} rows read but {loaded} loaded + {dropped} dropped")
+        con.execute(f"INSERT INTO {schema}.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [f.name, f.table.name, f.format, f.sha256, f.rows_read, loaded, dropped, emptied])
     return [t.name for t in TABLES if t.name not in present]
 
 
@@ -164,6 +205,9 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
         con.execute("COMMIT")
         target = con
     else:
+        if not db.parent.is_dir():
+            raise InputError(Problem(str(db), f"the folder {db.parent} does not exist; create it, or give --db a "
+                                     "file in a folder that exists"))
         try:
             con.execute("ATTACH ? AS store", [str(db)])
         except duckdb.Error as e:
@@ -181,8 +225,8 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
         target = connect(db)
     report = LoadReport(
         files=[FileLoad(*r) for r in target.execute(
-            "SELECT FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED FROM load_files "
-            "ORDER BY TABLE_NAME").fetchall()],
+            "SELECT FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED, CELLS_EMPTIED "
+            "FROM load_files ORDER BY TABLE_NAME").fetchall()],
         ignored=found.ignored,
         absent_tables=absent,
     )

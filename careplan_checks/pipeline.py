@@ -117,7 +117,7 @@ def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: N
 
 def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str]) -> Night:
     from . import history
-    from .engine import collection_year, default_period, evaluate, prepare_database, results_connection
+    from .engine import collection_year, default_period, evaluate, future_findings, prepare_database, results_connection
     from .load import load_extract
     from .rules import DEFAULT_RULES_DIR, load_rules
 
@@ -147,6 +147,14 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         prepare_database(con, opts.holidays)
         progress(f"running {len(pack)} rules")
         results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here
+        future = future_findings(con)
+        if future:
+            from .quality import RESULTS_DDL
+
+            if not opts.quality:
+                con.execute(RESULTS_DDL)
+            con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", future)
+            findings += future
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
         locked.close()
         interrupt.watch(con)

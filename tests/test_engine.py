@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -261,3 +262,41 @@ def test_a_file_that_is_not_utf8_is_bad_input_not_a_traceback(cli, tmp_path: Pat
     result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--no-quality", "--no-report", option, bad)
     assert result.exit_code == 2, result.output
     assert "local.csv: is not UTF-8 text" in result.output and "Traceback" not in result.output
+
+
+def test_a_record_dated_after_the_as_of_date_is_a_finding_and_meets_nothing(cli, tmp_path: Path):
+    """REV-02 (reg 33(2)): the second review within 3 months of the first. A review dated 2030 is
+    a data-quality finding, and cannot be the review due in April 2024."""
+    extract = tmp_path / "x"
+    extract.mkdir()
+    (extract / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\n")
+    (extract / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,02/01/2024,S,C2,N1,U4\n")
+    (extract / "reviews.csv").write_text("CHILD,REVIEW\nC1,26/01/2024\nC1,20/04/2030\n")
+    out = tmp_path / "report"
+    result = cli("run", extract, "--as-of", "2025-03-31", "--select", "REV-02", "--no-quality", "--out", out,
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["quality_findings"] == 1
+    [rev02] = summary["rules"]
+    assert rev02["exceptions"] >= 1, "the 2030 review does not meet the review due on 26 April 2024"
+    html = (out / "report.html").read_text()
+    assert "REVIEW is after the as-of date (first at line 3)" in html
+    exceptions = (out / "exceptions.csv").read_text()
+    assert "2024-04-26" in exceptions
+
+
+def test_an_exception_that_a_dropped_row_may_explain_says_so(cli, tmp_path: Path):
+    extract = tmp_path / "x"
+    extract.mkdir()
+    (extract / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\n")
+    (extract / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,02/01/2024,S,C2,N1,U4\n")
+    (extract / "reviews.csv").write_text("CHILD,REVIEW\nC1,26/01/2024\nC1,31/04/2024\n")  # no 31 April
+    out = tmp_path / "report"
+    result = cli("run", extract, "--as-of", "2025-03-31", "--select", "REV-02", "--no-quality", "--out", out,
+                 "--max-rejected", "100")
+    assert result.exit_code == 0, result.output
+    text = (out / "exceptions.csv").read_text()
+    assert "(note: 1 row(s) of this child's in reviews.csv could not be loaded; see rejected_rows.csv)" in text
+    assert "reviews.csv,3,REVIEW,REVIEW is not a valid date (dd/mm/yyyy or yyyy-mm-dd),row dropped" in (
+        out / "rejected_rows.csv").read_text()

@@ -217,3 +217,50 @@ def test_empty_and_header_only_files(tmp_path: Path, cli):
     result = cli("validate", tmp_path)
     assert result.exit_code == 2
     assert "episodes.csv: the file is empty" in result.output
+
+
+def test_a_bad_optional_cell_is_emptied_and_listed_the_row_kept(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,WBRI,UN1,1.0,\nC2,2,01/02/2011,XXXX,UN1,0,\n"
+              "C3,1,not a date,WBRI,UN1,0,\n")
+    write_csv(tmp_path / "oc3.csv", "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\nC9,01/02/2004,YES,Q9,B1\n,01/02/2004,YES,F1,B1\n")
+    con, report = load_extract(tmp_path)
+    assert con.execute("SELECT CHILD, MOTHER, ETHNIC FROM header ORDER BY CHILD").fetchall() == [
+        ("C1", "1", "WBRI"), ("C2", "0", None)], "a spreadsheet's 1.0 is the code 1; a bad optional code is emptied"
+    assert con.execute("SELECT CHILD, DOB, IN_TOUCH, ACTIV, ACCOM FROM oc3").fetchall() == [
+        ("C9", dt.date(2004, 2, 1), "YES", None, "B1")]
+    listed = con.execute("SELECT FILE, LINE, COLUMN_NAME, ACTION FROM rejected_rows ORDER BY FILE, LINE").fetchall()
+    assert listed == [("header.csv", 3, "ETHNIC", "cell emptied"), ("header.csv", 4, "DOB", "row dropped"),
+                      ("oc3.csv", 2, "ACTIV", "cell emptied"), ("oc3.csv", 3, "CHILD", "row dropped")]
+    by_file = {f.file: f for f in report.files}
+    assert (by_file["header.csv"].rows_read, by_file["header.csv"].rows_loaded, by_file["header.csv"].rows_rejected,
+            by_file["header.csv"].cells_emptied) == (3, 2, 1, 1)
+    assert con.execute("SELECT TABLE_NAME, LINE, CHILD FROM dropped_rows ORDER BY ALL").fetchall() == [
+        ("header", 4, "C3"), ("oc3", 3, None)]
+
+
+def test_values_as_spreadsheets_and_exports_write_them(tmp_path: Path):
+    nbsp = "\u00a0"
+    write_csv(tmp_path / "episodes.csv",
+              "CHILD,DECOM,RNE,LS,CIN,PLACE,DEC\n"
+              f"C1,2017-08-24 00:00:00,S,C2,N1,U4,2018-01-31 13:45\n"
+              f"C2 ,24/08/2017 00:00,s{nbsp},c2,N1,U4,\n"
+              f"C3,{nbsp}24/08/2017{nbsp},S,C2,N1,U4,2018-01-31T00:00:00.000\n")
+    con, report = load_extract(tmp_path)
+    assert report.rows_rejected == 0 and report.cells_emptied == 0
+    assert con.execute("SELECT CHILD, DECOM, RNE, LS, DEC FROM episodes ORDER BY CHILD").fetchall() == [
+        ("C1", dt.date(2017, 8, 24), "S", "C2", dt.date(2018, 1, 31)),
+        ("C2", dt.date(2017, 8, 24), "S", "C2", None),
+        ("C3", dt.date(2017, 8, 24), "S", "C2", dt.date(2018, 1, 31))]
+
+
+def test_mixed_line_endings_load_every_row(tmp_path: Path):
+    rows = ["C1,1,01/02/2010,WBRI,UN1,0,", "C2,2,01/02/2011,WBRI,UN1,0,", "C3,1,01/02/2012,WBRI,UN1,0,"]
+    data = HEADER.replace("\n", "\r\n") + "\r\n".join(rows[:2]) + "\r\n" + rows[2] + "\n"  # a line added by hand
+    write_csv(tmp_path / "header.csv", data)
+    con, report = load_extract(tmp_path)
+    assert report.rows_read == 3 and report.rows_rejected == 0
+    assert con.execute("SELECT CHILD, _LINE FROM header ORDER BY CHILD").fetchall() == [("C1", 2), ("C2", 3), ("C3", 4)]
+    # a ragged row is still caught in such a file
+    write_csv(tmp_path / "header.csv", data + "C4,1\r\n")
+    con, report = load_extract(tmp_path)
+    assert report.rows_read == 4 and report.rows_rejected == 1

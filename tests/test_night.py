@@ -131,7 +131,7 @@ def test_too_many_rejected_rows_are_refused(cli, night, tmp_path: Path):
                for i, r in enumerate(rows)]  # a bad date and one field too many in every fifth row
     (extract / "visits.csv").write_text("\n".join([header, *spoiled]) + "\n")
     n = len(rows[::5])
-    _assert_refused(cli, db, out, extract, f"visits.csv: {n} of {len(rows)} rows rejected (20%), more than the 10% "
+    _assert_refused(cli, db, out, extract, f"visits.csv: {n} of {len(rows)} rows dropped (20%), more than the 10% "
                     "allowed (--max-rejected)")
     # the limit is the team's to set
     result = cli("run", extract, "--as-of", NEXT_NIGHT, "--db", db, "--out", out, "--no-quality",
@@ -370,3 +370,12 @@ def test_without_a_history_the_checks_that_need_none_still_apply(cli, night, tmp
     result = cli("run", extract, "--as-of", NEXT_NIGHT, "--out", out, "--no-quality")
     assert result.exit_code == 2 and "header.csv, line 3, column DOB: the dates look like mm/dd/yyyy" in result.output
     assert _report(out) == before
+
+
+def test_a_history_database_in_a_folder_that_does_not_exist_is_named_plainly(cli, tmp_path: Path):
+    db = tmp_path / "no-such-folder" / "careplan.duckdb"
+    for args in (("run", SAMPLE, "--as-of", GOOD_NIGHT, "--no-quality", "--no-report"), ("validate", SAMPLE)):
+        result = cli(*args, "--db", db)
+        assert result.exit_code == 2
+        assert f"the folder {db.parent} does not exist" in result.output
+    assert not db.parent.exists()

@@ -111,8 +111,8 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.copy(con, summary, paths["summary.csv"], "csv")
     files.copy(con, summary, paths["summary.parquet"], "parquet")
     files.summary_workbook(con, summary, paths["summary.xlsx"])
-    files.copy(con, "SELECT FILE, LINE, COLUMN_NAME AS COLUMN, REASON FROM rejected_rows ORDER BY FILE, LINE",
-               paths["rejected_rows.csv"], "csv")
+    files.copy(con, "SELECT safe_cell(FILE) AS FILE, LINE, COLUMN_NAME AS COLUMN, REASON, ACTION FROM rejected_rows "
+                    "ORDER BY FILE, LINE, COLUMN_NAME, REASON", paths["rejected_rows.csv"], "csv")
     paths["report.html"].write_text(render_html(con, run_id), encoding="utf-8")
     return paths
 
@@ -141,7 +141,7 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     findings = _records(con, "SELECT * FROM quality_results WHERE NOT SUCCESS ORDER BY TABLE_NAME, CHECK_NAME") \
         if has_quality else []
     load = con.execute("SELECT coalesce(sum(ROWS_READ), 0), coalesce(sum(ROWS_LOADED), 0), "
-                       "coalesce(sum(ROWS_REJECTED), 0) FROM load_files").fetchone()
+                       "coalesce(sum(ROWS_REJECTED), 0), coalesce(sum(CELLS_EMPTIED), 0) FROM load_files").fetchone()
 
     def distinct(col: str) -> list[str]:
         return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM report_exceptions WHERE {col} IS NOT NULL "
@@ -157,7 +157,7 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
         totals={"exceptions": total, "ran": sum(r["STATUS"] == "ran" for r in rules),
                 "not_run": sum(r["STATUS"] == "not run" for r in rules),
                 "errored": sum(r["STATUS"] == "errored" for r in rules)},
-        findings=findings, load={"read": load[0], "loaded": load[1], "rejected": load[2]},
+        findings=findings, load={"read": load[0], "loaded": load[1], "rejected": load[2], "emptied": load[3]},
         exceptions=exceptions, shown=len(exceptions), truncated=total > len(exceptions),
         filters=[("rule", "Rule", distinct("RULE_ID")), ("team", "Team", distinct("TEAM")),
                  ("worker", "Worker", distinct("WORKER_ID")), ("status", "Status", distinct("STATUS")),

@@ -31,8 +31,9 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, outputs: dict[str, Path])
             "SELECT RULE_ID, RULE_HASH, STATUS, PARAMETERS FROM rule_results WHERE RUN_ID = ? ORDER BY RULE_ID",
             [run_id]).fetchall()],
         "inputs": [{"file": r[0], "table": r[1], "sha256": r[2], "rows_read": r[3], "rows_loaded": r[4],
-                    "rows_rejected": r[5]} for r in con.execute(
-            "SELECT FILE, TABLE_NAME, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED FROM load_files ORDER BY FILE"
+                    "rows_dropped": r[5], "cells_emptied": r[6]} for r in con.execute(
+            "SELECT FILE, TABLE_NAME, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED, CELLS_EMPTIED FROM load_files "
+            "ORDER BY FILE"
         ).fetchall()],
         "outputs": [{"file": name, "sha256": sha256_of(path)} for name, path in sorted(outputs.items())],
     }

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .codes import all_codes
+
 CONTRACT_VERSION = 1
 
 Kind = Literal["id", "text", "date", "code", "int", "flag", "district", "upn"]
@@ -112,29 +114,26 @@ def _flag(name: str, description: str, required: bool = False) -> Column:
     return Column(name, "flag", required=required, description=description)
 
 
-SEX = _codes("1 2 M F U")
-ETHNIC = _codes(
-    "WBRI WIRI WOTH WIRT WROM MWBC MWBA MWAS MOTH AIND APKN ABAN AOTH BCRB BAFR BOTH "
-    "CHNE OOTH REFU NOBT"
-)
-RNE = _codes("S L P T B U")
-LS = _codes("C1 C2 D1 E1 V2 V3 V4 L1 L2 L3 J1 J2 J3")
-CIN = _codes("N1 N2 N3 N4 N5 N6 N7 N8")
-PLACE = _codes(
-    "A3 A4 A5 A6 K1 K2 K3 P1 P3 R1 R2 R3 R5 S1 T0 T1 T2 T3 T4 U1 U2 U3 U4 U5 U6 "
-    "Z11 Z12 Z13 Z14 H5 P2 Z1"
-)
-PLACE_PROVIDER = _codes("PR0 PR1 PR2 PR3 PR4 PR5")
-REC = _codes(
-    "X1 E11 E12 E2 E3 E4A E4B E13 E41 E45 E46 E47 E48 E5 E6 E7 E8 E9 E14 E15 E16 E17"
-)
-REASON_PLACE_CHANGE = _codes("CARPL CLOSE ALLEG STAND APPRR CREQB CREQO CHILD LAREQ PLACE CUSTOD OTHER")
-REVIEW_CODE = _codes("PN0 PN1 PN2 PN3 PN4 PN5 PN6 PN7")
-SDQ_REASON = _codes("SDQ1 SDQ2 SDQ3 SDQ4 SDQ5")
-IN_TOUCH = _codes("YES NO DIED REFU NREQ RHOM")
-ACTIV = _codes("F1 P1 F2 P2 F4 P4 F5 P5 G4 G5 G6 0")
-ACCOM = (*tuple(f"{letter}{n}" for letter in "BCDEGHKRSTUVWXYZ" for n in (1, 2)), "0")
-SW_REASON = _codes("MANAGE FCONTA LEFTRL ORGRST TSPROC ABSENC CHCHAN PCCHAN SWDIED OTHERS")
+# SSDA903 code lists: the union over the supported collection years (``codes.py`` has each year's list
+# and its source), so a code valid in any supported year still loads; a code valid in another year but
+# not in the run's is a data-quality finding (``quality.validate(..., year=...)``).
+SEX = all_codes("header", "SEX")
+ETHNIC = all_codes("header", "ETHNIC")
+RNE = all_codes("episodes", "RNE")
+LS = all_codes("episodes", "LS")
+CIN = all_codes("episodes", "CIN")
+PLACE = all_codes("episodes", "PLACE")
+PLACE_PROVIDER = all_codes("episodes", "PLACE_PROVIDER")
+REC = all_codes("episodes", "REC")
+REASON_PLACE_CHANGE = all_codes("episodes", "REASON_PLACE_CHANGE")
+REVIEW_CODE = all_codes("reviews", "REVIEW_CODE")
+SDQ_REASON = all_codes("oc2", "SDQ_REASON")
+IN_TOUCH = all_codes("oc3", "IN_TOUCH")
+ACTIV = all_codes("oc3", "ACTIV")
+# S (no fixed abode) and X (in custody) only with suitability 2: S1 and X1 are not DfE codes.
+ACCOM = all_codes("oc3", "ACCOM")
+MISSING = all_codes("missing", "MISSING")
+SW_REASON = all_codes("sw_episodes", "SW_REASON")
 ROLES = _codes("SW IRO PA")
 
 TABLES: tuple[Table, ...] = (
@@ -224,7 +223,7 @@ TABLES: tuple[Table, ...] = (
         (
             _child(),
             _dob(required=False),
-            Column("MISSING", "code", required=True, codes=_codes("M A"),
+            Column("MISSING", "code", required=True, codes=MISSING,
                    description="M missing, A away without authorisation"),
             Column("MIS_START", "date", required=True, description="Start of the episode"),
             Column("MIS_END", "date", description="End of the episode (empty while missing)"),

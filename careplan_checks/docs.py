@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from .codes import SUPPORTED_YEARS, all_codes, varies_by_year, years_valid
 from .contract import CONTRACT_VERSION, KIND_HELP, TABLES
 
 
@@ -20,10 +21,16 @@ def contract_markdown() -> str:
         "XLSX (one sheet, or a sheet named after the table) or Parquet. A file is recognised by its name "
         "(`episodes.csv`, `Episodes.xlsx`) or, failing that, by its exact set of headers. Column names and codes "
         "are case-insensitive; dates are `dd/mm/yyyy` or `yyyy-mm-dd`. Every table may be absent: a rule that "
-        "needs an absent table is reported as not run. A row with a value that cannot be typed is not loaded; it "
-        "is listed in `rejected_rows` with file, line, column and reason.",
+        "needs an absent table is reported as not run. A value that cannot be typed in a key or required column "
+        "drops its row; in any other column it empties the cell and the row is kept. Each is listed in "
+        "`rejected_rows` with file, line, column, reason and the action taken (`row dropped`, `cell emptied`). "
+        "Dates may carry a time part, which is ignored; codes and numbers written as `1.0` are read as `1`.",
         "",
         "Extracts must be anonymised: names, addresses, NHS numbers, real UPNs and full postcodes are refused.",
+        "",
+        f"SSDA903 code lists are those of the DfE collection years {SUPPORTED_YEARS[0]} to {SUPPORTED_YEARS[-1]} "
+        "together: a code valid in any of them loads. Where a list changed between years, the table says in which "
+        "years each code is valid; a code valid in another year but not in the run's is a data-quality finding.",
         "",
     ]
     for group, title in (("ssda903", "SSDA903 tables"), ("supplement", "Care-plan supplement")):
@@ -42,10 +49,37 @@ def contract_markdown() -> str:
                 else:
                     allowed = ""
                 out.append(f"| {c.name} | {'yes' if c.required else ''} | {kind} | {allowed} | {c.description} |")
+            for c in t.columns:
+                if varies_by_year(t.name, c.name):
+                    out.append(f"\n{c.name} codes by collection year: {_codes_by_year(t.name, c.name)}.")
             for later, earlier in t.date_order:
                 out.append(f"\n{later} must not be before {earlier} (a data-quality finding, not a rejection).")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _span(years: tuple[str, ...]) -> str:
+    """``2022-23 to 2023-24``, ``from 2024-25`` (to the last supported year), or a list of years."""
+    i = SUPPORTED_YEARS.index(years[0])
+    if years != SUPPORTED_YEARS[i:i + len(years)]:
+        return ", ".join(years)
+    if years[-1] == SUPPORTED_YEARS[-1]:
+        return f"from {years[0]}"
+    return years[0] if len(years) == 1 else f"{years[0]} to {years[-1]}"
+
+
+def _codes_by_year(table: str, column: str) -> str:
+    """The codes not valid in every supported year, grouped by the years they are valid in."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for code in all_codes(table, column):
+        years = years_valid(table, column, code)
+        if years != SUPPORTED_YEARS:
+            groups.setdefault(years, []).append(code)
+    ordered = sorted(groups.items(), key=lambda g: (SUPPORTED_YEARS.index(g[0][0]), -len(g[0])))
+    parts = [f"{' '.join(f'`{x}`' for x in codes)} {_span(years)}" for years, codes in ordered]
+    if sum(map(len, groups.values())) < len(all_codes(table, column)):
+        parts.append("the others in every supported year")
+    return "; ".join(parts)
 
 
 def rules_markdown(rules: list, not_checkable: list[dict] | None = None) -> str:

@@ -82,6 +82,15 @@ def read_targets(path: Path | None) -> dict[str, float]:
     return out
 
 
+def code_year(period: tuple[dt.date, dt.date]) -> str:
+    """The collection year whose DfE code lists a run's period is checked against: the year its end
+    falls in, or the nearest supported year for a period before or after them."""
+    from .codes import SUPPORTED_YEARS, collection_year_of
+
+    year = collection_year_of(period[1])
+    return min(max(year, SUPPORTED_YEARS[0]), SUPPORTED_YEARS[-1])  # labels sort as years do
+
+
 def _import_gx() -> None:
     import contextlib
 
@@ -143,7 +152,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             from .quality import validate as run_quality
 
             progress("checking data quality")
-            findings = [r for r in run_quality(con, present) if not r[4]]
+            findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
         prepare_database(con, opts.holidays)
         progress(f"running {len(pack)} rules")
         results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here

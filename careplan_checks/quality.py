@@ -3,8 +3,10 @@
 The loader has already refused cells that cannot be typed; these checks look at
 what typing cannot see: keys that repeat, dates out of order, overlapping
 episodes, a child whose date of birth differs between tables, a child in one
-table and not in another. Findings are warnings (the rows are loaded and the
-rules still run), stored in ``quality_results`` and shown in the report.
+table and not in another, and (given the run's collection year) a code that the
+DfE allowed in another supported year but not in this one. Findings are warnings
+(the rows are loaded and the rules still run), stored in ``quality_results`` and
+shown in the report.
 
 Every check runs as SQL inside DuckDB through GX's SQL datasource. GX is
 imported here only, because importing it takes seconds.
@@ -18,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from .codes import CODE_LISTS, SUPPORTED_YEARS, all_codes, codes_for
 from .contract import TABLES
 
 log = logging.getLogger(__name__)
@@ -36,10 +39,14 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def build_checks(present: set[str]) -> list[Check]:
-    """The expectations for the tables present in this extract."""
+def build_checks(present: set[str], year: str | None = None) -> list[Check]:
+    """The expectations for the tables present in this extract; with ``year`` (a collection year such
+    as ``2024-25``), also one check for each coded column whose list that year is narrower than the
+    union the loader accepts."""
     import great_expectations.expectations as gxe
 
+    if year is not None and year not in SUPPORTED_YEARS:
+        raise ValueError(f"collection year {year!r} is not supported: {', '.join(SUPPORTED_YEARS)}")
     checks: list[Check] = []
     for t in TABLES:
         if t.name not in present:
@@ -60,6 +67,19 @@ def build_checks(present: set[str]) -> list[Check]:
                 "required values are present, codes are in their lists and numbers in range",
                 gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
                     "SELECT _LINE FROM {batch} WHERE " + " OR ".join(f"coalesce({b}, false)" for b in broken))))
+        if year is not None:
+            # The loader accepts a code valid in any supported year (an extract holds episodes recorded
+            # under older lists); one valid only in another year is worth a finding, not a lost row.
+            for c in t.columns:
+                if (t.name, c.name) not in CODE_LISTS:
+                    continue
+                valid = codes_for(t.name, c.name, year)
+                if len(valid) == len(all_codes(t.name, c.name)):
+                    continue
+                add("code_in_year", c.name, f"{c.name}: code not valid in {year} (valid in another year)",
+                    gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                        f'SELECT _LINE FROM {{batch}} WHERE "{c.name}" IS NOT NULL AND "{c.name}" NOT IN '
+                        f'({", ".join(_quote(x) for x in valid)})')))
         if t.key:
             # As a grouped query: GX's own compound-uniqueness metric joins the table to itself,
             # which on millions of visits took seconds; a GROUP BY in DuckDB takes a fraction.
@@ -94,14 +114,16 @@ def build_checks(present: set[str]) -> list[Check]:
                             gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
                                 "SELECT CHILD FROM {batch} WHERE DEC IS NULL "
                                 "GROUP BY CHILD HAVING count(*) > 1"))))
-    if "header" in present:
-        for other in ("episodes",):
-            if other in present:
-                checks.append(Check("header", "child_has_episodes", "CHILD",
-                                    f"every child in the header has {other}",
-                                    gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                                        f"SELECT CHILD FROM {{batch}} WHERE CHILD NOT IN "
-                                        f"(SELECT CHILD FROM {other})"))))
+    if "header" in present and "episodes" in present:
+        # A care leaver aged 19 to 21 has OC3 (or leaving-care) rows and, as a rule, no episode in the year.
+        leavers = "".join(f" AND CHILD NOT IN (SELECT CHILD FROM {t})" for t in ("oc3", "leaving_care")
+                          if t in present)
+        checks.append(Check("header", "child_has_episodes", "CHILD",
+                            "every child in the header has episodes (or is a care leaver with OC3 or leaving-care "
+                            "rows)",
+                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
+                                f"SELECT CHILD FROM {{batch}} WHERE CHILD NOT IN (SELECT CHILD FROM episodes)"
+                                f"{leavers}"))))
     return checks
 
 
@@ -110,13 +132,17 @@ RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CH
     UNEXPECTED_COUNT BIGINT, ERROR VARCHAR)"""
 
 
-def validate(con: duckdb.DuckDBPyConnection, present: set[str]) -> list[tuple]:
-    """Run the generated suites on the loaded tables; store and return the results."""
+def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | None = None) -> list[tuple]:
+    """Run the generated suites on the loaded tables; store and return the results.
+
+    ``year`` is the run's collection year (``2024-25``): when given, a code valid in another supported
+    year but not in this one is reported too. Without it the checks are those of every year.
+    """
     import great_expectations as gx
 
     from .gx_compat import duckdb_datasource, ephemeral_context
 
-    checks = build_checks(present)
+    checks = build_checks(present, year)
     context = ephemeral_context()
     source = duckdb_datasource(context, con)
     rows: list[tuple] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import subprocess
 import sys
 import textwrap
@@ -78,3 +79,28 @@ def test_contract_values_check_catches_what_bypassed_the_loader(tmp_path: Path):
     con.execute("INSERT INTO header (CHILD, SEX, DOB, _LINE) VALUES (NULL, '1', DATE '2012-01-01', 9)")
     failed = {r[1]: r[6] for r in validate(con, {"header"}) if not r[4]}
     assert failed["contract_values"] == 2
+
+
+def test_a_care_leaver_with_only_oc3_rows_is_not_a_child_without_episodes(tmp_path: Path):
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB\nC1,F,01/06/2010\nL1,M,01/06/2005\nX1,F,01/06/2011\n")
+    write_csv(tmp_path / "episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,02/01/2024,S,C2,N1,U4\n")
+    write_csv(tmp_path / "oc3.csv", "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\nL1,01/06/2005,YES,F1,U1\n")
+    con, report = load_extract(tmp_path)
+    results = validate(con, {f.table for f in report.files})
+    [check] = [r for r in results if r[1] == "child_has_episodes"]
+    assert (check[4], check[6]) == (False, 1), "X1 has no episodes and no OC3 rows; L1 is a care leaver"
+
+
+def test_the_run_checks_codes_against_its_own_collection_year(tmp_path: Path, cli):
+    from careplan_checks.pipeline import code_year
+
+    assert code_year((dt.date(2024, 4, 1), dt.date(2025, 3, 31))) == "2024-25"
+    assert code_year((dt.date(2019, 4, 1), dt.date(2020, 3, 31))) == "2022-23", "the nearest supported year"
+    assert code_year((dt.date(2031, 4, 1), dt.date(2032, 3, 31))) == "2026-27"
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB\nC1,1,01/06/2010\nC2,M,01/06/2011\n")
+    for as_of in ("2024-03-31", "2025-03-31"):  # M is flagged in 2023-24, 1 in 2024-25
+        out = tmp_path / as_of
+        result = cli("run", tmp_path, "--as-of", as_of, "--out", out, "--select", "REV-04")
+        assert result.exit_code == 0, result.output
+        year = code_year((dt.date(2000, 1, 1), dt.date.fromisoformat(as_of)))
+        assert f"SEX: code not valid in {year} (valid in another year)" in (out / "report.html").read_text()

@@ -1,9 +1,13 @@
 """Each rule's inline ``tests``, as one pytest test per case.
 
 Collected by the project's own ``pytest`` run (``tests/test_rule_cases.py``
-imports ``test_rule_case``) and by ``careplan-checks rules test [ID...]``,
-which runs pytest on this file; the rules folder and selection come from the
-environment variables ``CAREPLAN_RULES_DIR`` and ``CAREPLAN_RULES_SELECT``.
+imports ``test_rule_case`` and ``pytest_generate_tests``) and by
+``careplan-checks rules test [ID...]``, which runs pytest on this file; the
+rules folder and selection come from the environment variables
+``CAREPLAN_RULES_DIR`` and ``CAREPLAN_RULES_SELECT``. They are read when pytest
+collects the tests (``pytest_generate_tests``), not when this module is
+imported, so a process that has imported it already still tests the folder it
+is given.
 """
 
 from __future__ import annotations
@@ -43,6 +47,11 @@ def expected_keys(case: Case) -> set[tuple[str, dt.date, str | None]]:
             for e in case.expect}
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if {"rule", "case"} <= set(metafunc.fixturenames):
+        metafunc.parametrize(("rule", "case"), _params())
+
+
 def _params() -> list[Any]:
     folder = Path(os.environ.get("CAREPLAN_RULES_DIR") or DEFAULT_RULES_DIR)
     select = [s for s in os.environ.get("CAREPLAN_RULES_SELECT", "").split(",") if s]
@@ -50,7 +59,6 @@ def _params() -> list[Any]:
             for rule in load_rules(folder, select or None) for case in rule.tests]
 
 
-@pytest.mark.parametrize(("rule", "case"), _params())
 def test_rule_case(rule: Rule, case: Case) -> None:
     got, population = run_case(rule, case)
     want = expected_keys(case)

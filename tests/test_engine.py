@@ -300,3 +300,15 @@ def test_an_exception_that_a_dropped_row_may_explain_says_so(cli, tmp_path: Path
     assert "(note: 1 row(s) of this child's in reviews.csv could not be loaded; see rejected_rows.csv)" in text
     assert "reviews.csv,3,REVIEW,REVIEW is not a valid date (dd/mm/yyyy or yyyy-mm-dd),row dropped" in (
         out / "rejected_rows.csv").read_text()
+
+
+def test_rules_test_runs_the_cases_of_the_folder_it_is_given(pack: Path, cli):
+    import careplan_checks.rule_tests  # noqa: F401  (already imported: the folder must still be honoured)
+
+    rule = (pack / "REV-04.yml").read_text()
+    (pack / "REV-04.yml").write_text(rule.replace("{CHILD: C1, EVENT_DATE: 2024-10-15}",
+                                                  "{CHILD: C1, EVENT_DATE: 2024-10-16}", 1))
+    broken = cli("rules", "test", "REV-04", "--rules", pack)
+    assert broken.exit_code == 1, broken.output
+    assert "REV-04::" in broken.output and "1 failed" in broken.output
+    assert cli("rules", "test", "REV-04").exit_code == 0, "the built-in pack's cases still pass"

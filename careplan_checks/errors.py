@@ -40,3 +40,14 @@ class InputError(Exception):
             problems = [problems]
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
+
+
+def ident(name: str) -> str:
+    """A name as a quoted SQL identifier. An extract's headers are data, not SQL: ``NOTE'S`` or
+    ``NOTE"X`` must name a column, never end a string or a name early."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """Text as a quoted SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"

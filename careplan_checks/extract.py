@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from .contract import Table, table_for_headers, table_for_name
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ident, literal
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def stage(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
     else:
         _stage_parquet(f, cols, con)
     for c in f.missing_optional:
-        con.execute(f'ALTER TABLE "raw_{t}" ADD COLUMN "{c}" VARCHAR')
+        con.execute(f'ALTER TABLE "raw_{t}" ADD COLUMN {ident(c)} VARCHAR')
     loaded = con.execute(f'SELECT count(*) FROM "raw_{t}"').fetchone()[0]
     rejected = con.execute("SELECT count(DISTINCT LINE) FROM raw_rejects WHERE FILE = ?", [f.name]).fetchone()[0]
     f.rows_read = loaded + rejected
@@ -250,7 +250,7 @@ def stage(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
 
 def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -> None:
     t = f.table.name
-    spec = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in cols) + "}"
+    spec = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in cols) + "}"
     read = f"""CREATE TEMP TABLE "parsed_{t}" AS SELECT * FROM read_csv(?, header=true, auto_detect=false,
                 delim=',', quote='"', escape='"', columns={spec}, store_rejects=true,
                 rejects_table='csv_rej', rejects_scan='csv_scan', max_line_size=4194304)"""
@@ -387,10 +387,10 @@ def _stage_parquet(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnectio
                                  [str(f.path)]).fetchall())
         select = []
         for h, c in zip(f.headers, cols, strict=True):
-            src = f'"{h}"'
+            src = ident(h)
             if types.get(h, "").startswith("TIMESTAMP"):
                 src = f"CAST({src} AS DATE)"
-            select.append(f'CAST({src} AS VARCHAR) AS "{c}"')
+            select.append(f"CAST({src} AS VARCHAR) AS {ident(c)}")
         con.execute(f'CREATE TEMP TABLE "raw_{f.table.name}" AS SELECT {", ".join(select)}, '
                     "(file_row_number + 2)::INTEGER AS _LINE FROM read_parquet(?, file_row_number=true)",
                     [str(f.path)])

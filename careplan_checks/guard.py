@@ -12,7 +12,7 @@ import re
 
 import duckdb
 
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ident
 from .extract import SourceFile
 
 #: Column names that can only hold direct identifiers.
@@ -70,12 +70,12 @@ def _check_file(f: SourceFile, con: duckdb.DuckDBPyConnection) -> list[Problem]:
         kind = f.table.column(c).kind if c in f.table.column_names else "unknown"
         if kind not in _FREE_KINDS | {"unknown"}:
             continue  # a date, code, number or flag that is not one is rejected, its value never stored
-        v = f'upper(trim("{c}"))'
+        v = f"upper(trim({ident(c)}))"
         checks.append((c, "full postcodes (keep the district only, e.g. EG19 or EG19 7)",
                        f"regexp_matches({v}, '{FULL_POSTCODE}')"))
         checks.append((c, "real UPNs (a letter and 12 digits; give UN1-UN5 or KNOWN instead)",
                        f"regexp_full_match({v}, '{REAL_UPN}')"))
-        checks.append((c, "NHS numbers", _nhs_valid(f'trim("{c}")')))
+        checks.append((c, "NHS numbers", _nhs_valid(f"trim({ident(c)})")))
     if not checks:
         return problems
     total = con.execute(f'SELECT count(*) FROM "raw_{t}"').fetchone()[0]

@@ -123,3 +123,16 @@ def test_lock_left_by_a_dead_process_does_not_block(tmp_path: Path):
                            str(night), "--as-of", "2025-03-31", "--db", str(db), "--no-quality", "--no-report",
                            "--wait", "5"], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("header", ["NOTE'S", 'NOTE"X', "A,B", "x); DROP TABLE header; --"])
+def test_a_header_is_data_not_sql(tmp_path: Path, header: str):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([["CHILD", "SEX", "DOB", header], ["C1", "F", "01/06/2014", "x"]])
+    (tmp_path / "header.csv").write_text(buf.getvalue())
+    con, report = load_extract(tmp_path)
+    assert report.rows_read == 1 and report.rows_rejected == 0
+    assert con.execute("SELECT CHILD, SEX FROM header").fetchall() == [("C1", "F")]

@@ -490,25 +490,28 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     con = _history(db)
     run_id = history.latest_run(con)
     history.statuses(con, run_id)
-    rows = con.execute("""
+    query = """
         SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
                s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED
         FROM _status s
         JOIN (SELECT * FROM exceptions QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1)
              e USING (FINGERPRINT)
         WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?) AND (? IS NULL OR e.TEAM = ?)
-        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""",
-                       [status, status, rule_id, rule_id, team, team]).fetchall()
+        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT"""
+    params = [status, status, rule_id, rule_id, team, team]
+    if fmt == "csv":
+        from .reports.files import spreadsheet_safe
+
+        query = spreadsheet_safe(con, query, params)
+    rows = con.execute(query, params).fetchall()
     names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
              "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED"]
     if fmt == "json":
         click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
     elif fmt == "csv":
-        from .reports.tables import safe_cells
-
         w = csv.writer(sys.stdout, lineterminator="\n")
         w.writerow(names)
-        w.writerows(safe_cells(r) for r in rows)
+        w.writerows(rows)
     else:
         for r in rows:
             label = STATUS_LABELS.get(r[0], r[0]) + ("" if r[12] else f" (not checked since {r[13]})")

@@ -120,18 +120,51 @@ def test_failed_write_leaves_the_previous_report_intact(tmp_path: Path, cli, mon
     assert not list(tmp_path.glob(".r-*"))
 
 
-def test_formulas_in_data_are_neutralised(extract: Path, tmp_path: Path, cli):
+FORMULA_RULE = """
+id: TEST-01
+title: A rule whose detail looks like a formula
+severity: low
+area: data-quality
+source: {document: test, reference: test}
+rationale: test
+requirement: test
+tables: [header]
+population: SELECT CHILD, DOB AS EVENT_DATE FROM header
+sql: SELECT CHILD, DOB AS EVENT_DATE, DOB AS DUE_DATE, '=HYPERLINK("x")' AS DETAIL FROM header WHERE CHILD < 'C0100001'
+tests:
+  - {name: a, data: {}, expect: []}
+  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
+"""
+
+
+def test_formulas_in_data_are_neutralised_in_every_csv_and_sheet(extract: Path, tmp_path: Path, cli):
     text = (extract / "allocations.csv").read_text().replace(",North,", ",=HYPERLINK(\"x\"),")
     (extract / "allocations.csv").write_text(text)
-    out = tmp_path / "r"
-    assert cli("run", extract, "--as-of", "2025-03-31", "--out", out, "--no-quality").exit_code == 0
-    with (out / "exceptions.csv").open(newline="") as f:
-        teams = {r["TEAM"] for r in csv.DictReader(f)}
-    assert not any(t.startswith("=") for t in teams)
-    wb = openpyxl.load_workbook(out / "exceptions.xlsx")
-    for ws in wb.worksheets:
-        for row in ws.iter_rows(values_only=True):
-            assert not any(isinstance(v, str) and v.startswith("=") for v in row)
+    visits = (extract / "visits.csv").read_text()
+    (extract / "visits.csv").unlink()
+    (extract / "+visits.csv").write_text(visits + "C01000001,2024-01-01,maybe,Y\n")  # recognised by its headers
+    rules = tmp_path / "rules"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "rules", rules)
+    (rules / "TEST-01.yml").write_text(FORMULA_RULE)
+    out, db = tmp_path / "r", tmp_path / "h.duckdb"
+    result = cli("run", extract, "--as-of", "2025-03-31", "--out", out, "--db", db, "--no-quality", "--rules", rules)
+    assert result.exit_code == 0, result.output
+    seen = set()
+    for name in ("exceptions.csv", "summary.csv", "rejected_rows.csv"):
+        with (out / name).open(newline="") as f:
+            cells = [v for row in csv.reader(f) for v in row]
+        assert not [v for v in cells if v[:1] in ("=", "+", "-", "@")], name
+        seen |= {v for v in cells if v.startswith("'")}
+    assert {"'=HYPERLINK(\"x\")", "'+visits.csv"} <= seen, "TEAM, DETAIL and FILE were each neutralised"
+    listed = cli("exceptions", "--db", db, "--format", "csv").output
+    assert "'=HYPERLINK" in listed and not any(line.startswith("=") or ",=" in line for line in listed.splitlines())
+    for book in ("exceptions.xlsx", "summary.xlsx"):
+        wb = openpyxl.load_workbook(out / book)
+        for ws in wb.worksheets:
+            for row in ws.iter_rows(values_only=True):
+                assert not any(isinstance(v, str) and v[:1] in ("=", "+", "@") for v in row), book
+    assert '=HYPERLINK(&#34;x&#34;)' in (out / "report.html").read_text() or \
+        "=HYPERLINK(&quot;x&quot;)" in (out / "report.html").read_text(), "the page shows the value as written"
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -111,7 +111,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.copy(con, summary, paths["summary.csv"], "csv")
     files.copy(con, summary, paths["summary.parquet"], "parquet")
     files.summary_workbook(con, summary, paths["summary.xlsx"])
-    files.copy(con, "SELECT safe_cell(FILE) AS FILE, LINE, COLUMN_NAME AS COLUMN, REASON, ACTION FROM rejected_rows "
+    files.copy(con, "SELECT FILE, LINE, COLUMN_NAME AS COLUMN, REASON, ACTION FROM rejected_rows "
                     "ORDER BY FILE, LINE, COLUMN_NAME, REASON", paths["rejected_rows.csv"], "csv")
     paths["report.html"].write_text(render_html(con, run_id), encoding="utf-8")
     return paths

@@ -7,14 +7,35 @@ from typing import Any
 
 import duckdb
 
+from ..errors import ident
 from .tables import EXCEPTION_COLUMNS, SUMMARY_COLUMNS
 
 #: A spreadsheet is for reading: beyond this many rows a sheet says "see the CSV".
 MAX_SHEET_ROWS = 20_000
 
 
+def spreadsheet_safe(con: duckdb.DuckDBPyConnection, query: str, params: list | None = None) -> str:
+    """The query with every text column neutralised for spreadsheets: a value starting with = + - @,
+    a tab or a carriage return would run as a formula in Excel, so it gets a leading quote.
+
+    The one place this is done: every CSV the tool writes (reports and ``exceptions --format csv``)
+    and every workbook sheet goes through it, whatever the column (DETAIL, TEAM, a file name...).
+    """
+    types = con.execute(f"SELECT * FROM ({query}) LIMIT 0", params or []).description
+    cols = []
+    for name, type_code, *_ in types:
+        q = ident(name)
+        if str(type_code) == "VARCHAR":
+            cols.append(f"CASE WHEN regexp_matches({q}, '^[=+\\-@\t\r]') THEN chr(39) || {q} ELSE {q} END AS {q}")
+        else:
+            cols.append(q)
+    return f"SELECT {', '.join(cols)} FROM ({query})"
+
+
 def copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> None:
     options = {"csv": "FORMAT csv, HEADER", "json": "FORMAT json, ARRAY true", "parquet": "FORMAT parquet"}[fmt]
+    if fmt == "csv":
+        query = spreadsheet_safe(con, query)
     con.execute(f"COPY ({query}) TO '{_sql_path(path)}' ({options})")
 
 
@@ -30,8 +51,8 @@ def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                                          "default_date_format": "yyyy-mm-dd"})
     try:
         fmt = _formats(wb)
-        rules = con.execute("""SELECT RULE_ID, TITLE, SEVERITY, STATUS, POPULATION, EXCEPTIONS, RATE, TARGET, MESSAGE
-            FROM report_rules""").fetchall()
+        rules = con.execute(spreadsheet_safe(con, """SELECT RULE_ID, TITLE, SEVERITY, STATUS, POPULATION, EXCEPTIONS,
+            RATE, TARGET, MESSAGE FROM report_rules""")).fetchall()
         ws = wb.add_worksheet("Summary")
         _table(ws, fmt, ["Rule", "Title", "Severity", "Status", "Population", "Exceptions", "Compliance", "Target",
                          "Note"], rules, widths=[10, 70, 10, 10, 12, 12, 12, 10, 40], percent={6, 7})
@@ -39,8 +60,9 @@ def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         widths = [10, 40, 10, 12, 12, 12, 8, 60, 16, 12, 9, 18, 12, 12, 16, 30]
         listed = [r[0] for r in con.execute("SELECT DISTINCT RULE_ID FROM report_exceptions").fetchall()]
         for rule_id in sorted({r[0] for r in rules} | set(listed)):
-            rows = con.execute(f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, REVIEW_ACTION, REVIEW_REASON
-                FROM report_exceptions WHERE RULE_ID = ? LIMIT {MAX_SHEET_ROWS + 1}""", [rule_id]).fetchall()
+            sheet = f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, REVIEW_ACTION, REVIEW_REASON
+                FROM report_exceptions WHERE RULE_ID = ? LIMIT {MAX_SHEET_ROWS + 1}"""
+            rows = con.execute(spreadsheet_safe(con, sheet, [rule_id]), [rule_id]).fetchall()
             if not rows:
                 continue
             ws = wb.add_worksheet(rule_id[:31])
@@ -59,7 +81,8 @@ def summary_workbook(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> 
     try:
         fmt = _formats(wb)
         for level, title in (("rule", "By rule"), ("team", "By team"), ("month", "By month")):
-            rows = con.execute(f"SELECT * FROM ({query}) WHERE LEVEL = ?", [level]).fetchall()
+            rows = con.execute(spreadsheet_safe(con, f"SELECT * FROM ({query}) WHERE LEVEL = ?", [level]),
+                               [level]).fetchall()
             ws = wb.add_worksheet(title)
             _table(ws, fmt, list(SUMMARY_COLUMNS), rows, widths=[8, 10, 60, 10, 18, 9, 12, 12, 10, 8, 8],
                    percent={8, 9})

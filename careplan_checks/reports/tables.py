@@ -11,11 +11,6 @@ import duckdb
 EXCEPTION_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "DETAIL",
                      "TEAM", "WORKER_ID", "STATUS", "FINGERPRINT", "LAST_CHECKED")
 
-
-def safe_cells(row: tuple) -> tuple:
-    """A row for a CSV written from Python: text that a spreadsheet would run as a formula gets a
-    leading quote, as ``safe_cell`` does in SQL."""
-    return tuple("'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in row)
 SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "POPULATION", "EXCEPTIONS", "RATE",
                    "TARGET", "RAG")
 
@@ -27,9 +22,6 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
 
     targets = targets or {}
     statuses(con, run_id)
-    # A cell that starts with = + - @ would run as a formula in a spreadsheet: prefix a quote.
-    con.execute(r"""CREATE OR REPLACE TEMP MACRO safe_cell(x) AS
-        CASE WHEN regexp_matches(x, '^[=+\-@\t\r]') THEN chr(39) || x ELSE x END""")
     con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:
         con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
@@ -39,10 +31,9 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
         SELECT RULE_ID, arg_max(TITLE, RUN_ID) AS TITLE, arg_max(SEVERITY, RUN_ID) AS SEVERITY
         FROM rule_results WHERE RUN_ID <= ? GROUP BY RULE_ID""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_exceptions AS
-        SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
-               e.DAYS_OVERDUE, e.DETAIL, safe_cell(e.TEAM) AS TEAM, safe_cell(e.WORKER_ID) AS WORKER_ID,
-               s.STATUS, e.FINGERPRINT, s.LAST_CHECKED, s.CHECKED, s.FIRST_SEEN, s.REVIEW_ACTION,
-               safe_cell(s.REVIEW_REASON) AS REVIEW_REASON
+        SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.DETAIL,
+               e.TEAM, e.WORKER_ID, s.STATUS, e.FINGERPRINT, s.LAST_CHECKED, s.CHECKED, s.FIRST_SEEN,
+               s.REVIEW_ACTION, s.REVIEW_REASON
         FROM exceptions e
         JOIN _rule_meta rr ON rr.RULE_ID = e.RULE_ID
         JOIN _status s USING (FINGERPRINT)
@@ -51,8 +42,8 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
                  e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""", [run_id])
     # What tonight resolved (the data shows it done or no longer owed) and closed (out of period).
     con.execute("""CREATE OR REPLACE TEMP TABLE report_closed AS
-        SELECT s.STATUS, e.RULE_ID, rr.TITLE, safe_cell(e.CHILD) AS CHILD, e.EVENT_DATE, e.DUE_DATE,
-               safe_cell(e.TEAM) AS TEAM, e.FINGERPRINT, s.FIRST_SEEN
+        SELECT s.STATUS, e.RULE_ID, rr.TITLE, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.TEAM, e.FINGERPRINT,
+               s.FIRST_SEEN
         FROM _status s
         JOIN (SELECT * FROM exceptions WHERE RUN_ID < ?
               QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)

@@ -213,8 +213,10 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
             FROM _exceptions_q"""
         con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_both AS {both}", rule.bind(both, values))
         # days overdue, counted as the rule counts its timescale
-        overdue = ("working_days_between(DUE_DATE, coalesce(DONE_DATE, $as_of::DATE))" if rule.counts == "working days"
-                   else "greatest(0, coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE)")
+        # Late is never 0 days overdue: an action due on a Friday and done on the Saturday is 1 day late.
+        counted = ("working_days_between(DUE_DATE, coalesce(DONE_DATE, $as_of::DATE))" if rule.counts == "working days"
+                   else "coalesce(DONE_DATE, $as_of::DATE) - DUE_DATE")
+        overdue = f"CASE WHEN coalesce(DONE_DATE, $as_of::DATE) > DUE_DATE THEN greatest(1, {counted}) ELSE 0 END"
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_exc AS
             SELECT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE,
                    coalesce({overdue}, 0)::INTEGER AS DAYS_OVERDUE, DETAIL,

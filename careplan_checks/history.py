@@ -110,9 +110,13 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
     The caller holds the transaction: the reports are written inside it too, so the night is
     committed only once they exist, and a failure anywhere leaves the history as it was.
     """
+    # The child's social worker at the as-of date: an allocation begun by then and not yet ended
+    # (one ending on the as-of date still stands that day); of two, the later start, then the later line.
     con.execute("""CREATE OR REPLACE TEMP TABLE _worker AS
-        SELECT CHILD, arg_max(TEAM, START_DATE) AS TEAM, arg_max(WORKER_ID, START_DATE) AS WORKER_ID
-        FROM memory.main.allocations WHERE ROLE = 'SW' AND START_DATE <= ? GROUP BY CHILD""", [as_of])
+        SELECT CHILD, TEAM, WORKER_ID FROM memory.main.allocations
+        WHERE ROLE = 'SW' AND START_DATE <= $as_of AND (END_DATE IS NULL OR END_DATE >= $as_of)
+        QUALIFY row_number() OVER (PARTITION BY CHILD ORDER BY START_DATE DESC, _LINE DESC) = 1""",
+                {"as_of": as_of})
     run_id = con.execute(f"SELECT coalesce(max(RUN_ID), 0) + 1 FROM {STORE}.runs").fetchone()[0]
     previous = previous_night(con, as_of)
     con.execute(f"UPDATE {STORE}.runs SET STATUS = 'superseded', MESSAGE = 're-run as run ' || ? "

@@ -134,7 +134,16 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
         threading.Thread(target=_import_gx, daemon=True).start()
     targets = read_targets(opts.targets)
-    pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR, opts.select)
+    pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR)
+    unknown = sorted(set(targets) - {r.id for r in pack})
+    if unknown:
+        raise InputError(Problem(opts.targets.name if opts.targets else "--targets",
+                                 f"names no rule of the pack: {', '.join(unknown)}"))
+    if opts.select:
+        missing = [s for s in opts.select if s not in {r.id for r in pack}]
+        if missing:
+            raise InputError(Problem("--select", f"no rule called {', '.join(missing)}"))
+        pack = [r for r in pack if r.id in opts.select]
     window = collection_year(opts.period) if opts.period else default_period(opts.as_of)
     if opts.out is not None:
         from .reports import check_writable

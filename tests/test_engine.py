@@ -312,3 +312,37 @@ def test_rules_test_runs_the_cases_of_the_folder_it_is_given(pack: Path, cli):
     assert broken.exit_code == 1, broken.output
     assert "REV-04::" in broken.output and "1 failed" in broken.output
     assert cli("rules", "test", "REV-04").exit_code == 0, "the built-in pack's cases still pass"
+
+
+def test_team_and_worker_are_the_allocation_current_at_the_as_of_date_and_late_is_never_0_days(cli,
+                                                                                              tmp_path: Path):
+    """REV-01 (reg 33(1)): C1 came into care on Friday 5 January 2024, first review due 20 working days
+    later, Friday 2 February; held on Saturday 3 February: late by one day, though no working day
+    passed. C1's social worker allocations have both ended by 31 December 2024; C2's is current."""
+    extract = tmp_path / "x"
+    extract.mkdir()
+    (extract / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\nC2,M,01/06/2013\n")
+    (extract / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,05/01/2024,S,C2,N1,U4\n"
+                                          "C2,05/01/2024,S,C2,N1,U4\n")
+    (extract / "reviews.csv").write_text("CHILD,REVIEW\nC1,03/02/2024\nC2,05/02/2024\n")
+    (extract / "allocations.csv").write_text(
+        "CHILD,ROLE,WORKER_ID,TEAM,START_DATE,END_DATE\n"
+        "C1,SW,W1,North,01/01/2023,30/11/2024\nC1,SW,W2,South,01/06/2024,31/10/2024\n"
+        "C2,SW,W3,East,01/01/2023,30/11/2024\nC2,SW,W4,West,01/12/2024,\n")
+    out = tmp_path / "report"
+    result = cli("run", extract, "--as-of", "2024-12-31", "--select", "REV-01", "--no-quality", "--out", out)
+    assert result.exit_code == 0, result.output
+    import csv
+
+    with (out / "exceptions.csv").open(newline="") as f:
+        rows = {r["CHILD"]: r for r in csv.DictReader(f)}
+    assert (rows["C1"]["DUE_DATE"], rows["C1"]["DAYS_OVERDUE"]) == ("2024-02-02", "1")
+    assert (rows["C1"]["TEAM"], rows["C1"]["WORKER_ID"]) == ("", ""), "both of C1's allocations had ended"
+    assert (rows["C2"]["TEAM"], rows["C2"]["WORKER_ID"], rows["C2"]["DAYS_OVERDUE"]) == ("West", "W4", "1")
+
+
+def test_a_targets_file_naming_an_unknown_rule_is_an_error_naming_it(cli, tmp_path: Path):
+    targets = tmp_path / "targets.csv"
+    targets.write_text("RULE_ID,TARGET\nREV-01,95\nREV-99,90\n")
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--no-quality", "--no-report", "--targets", targets)
+    assert result.exit_code == 2 and "targets.csv: names no rule of the pack: REV-99" in result.output

@@ -75,9 +75,9 @@ class RuleResult:
 
     @property
     def rate(self) -> float | None:
-        if self.status != "ran" or self.population == 0:
-            return None
-        return max(0.0, 1 - self.exceptions / self.population)
+        from .compliance import rate
+
+        return rate(self.population, self.exceptions) if self.status == "ran" else None
 
 
 def resolve_parameters(rule: Rule, overrides: dict[str, dict[str, str]]) -> dict[str, Any]:
@@ -237,6 +237,14 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
         message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
+        log.warning("rule %s errored: %s", rule.id, message)
+        return RuleResult(rule, "errored", message, parameters=params)
+    outside = con.execute("""SELECT count(*) FROM _rule_exc e WHERE NOT EXISTS (SELECT 1 FROM _rule_pop p
+        WHERE p.CHILD = e.CHILD AND p.EVENT_DATE IS NOT DISTINCT FROM e.EVENT_DATE
+          AND p.EVENT_KEY IS NOT DISTINCT FROM e.EVENT_KEY)""").fetchone()[0]
+    if outside:  # a fault in the rule: its rate would be wrong, so it is not reported as if it ran
+        message = (f"{outside} exception(s) are not in the rule's population (its population and sql disagree "
+                   "on CHILD, EVENT_DATE or EVENT_KEY)")
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
     con.execute("INSERT INTO _exceptions SELECT * FROM _rule_exc")

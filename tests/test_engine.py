@@ -346,3 +346,29 @@ def test_a_targets_file_naming_an_unknown_rule_is_an_error_naming_it(cli, tmp_pa
     targets.write_text("RULE_ID,TARGET\nREV-01,95\nREV-99,90\n")
     result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--no-quality", "--no-report", "--targets", targets)
     assert result.exit_code == 2 and "targets.csv: names no rule of the pack: REV-99" in result.output
+
+
+def test_an_exception_outside_its_population_is_a_fault_in_the_rule_not_a_rate_below_0(pack: Path, cli):
+    broken = NEW_RULE.replace("population: SELECT CHILD, DOB AS EVENT_DATE FROM header",
+                              "population: SELECT CHILD, DOB + 1 AS EVENT_DATE FROM header")
+    (pack / "TEST-01.yml").write_text(broken)
+    result = cli("run", SAMPLE, "--as-of", "2025-03-31", "--rules", pack, "--select", "TEST-01", "--no-quality",
+                 "--no-report", "--format", "json")
+    assert result.exit_code == 3
+    [outcome] = json.loads(result.stdout)["rules"]
+    assert outcome["status"] == "errored" and "not in the rule's population" in outcome["message"]
+
+
+def test_one_definition_of_the_rate_and_its_rag_in_sql_and_python():
+    from careplan_checks import compliance
+
+    con = duckdb.connect()
+    compliance.install(con)
+    for population, exceptions, target in ((200, 3, 0.95), (20, 3, 0.95), (10, 10, 0.9), (0, 0, 0.9), (7, 0, 1.0)):
+        sql_rate, sql_rag = con.execute("SELECT compliance_rate(?, ?), rag(compliance_rate(?, ?), ?)",
+                                        [population, exceptions, population, exceptions, target]).fetchone()
+        assert sql_rate == compliance.rate(population, exceptions)
+        assert sql_rag == compliance.rag(compliance.rate(population, exceptions), target)
+    assert compliance.rag(0.86, 0.95) == "amber" and compliance.rag(0.84, 0.95) == "red"
+    with pytest.raises(ValueError):
+        compliance.rate(2, 3)

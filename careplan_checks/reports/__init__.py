@@ -132,8 +132,7 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     template = env.from_string(resources.files(__package__).joinpath("report.html.j2").read_text(encoding="utf-8"))
     run = _records(con, "SELECT RUN_ID AS run_id, AS_OF AS as_of, PERIOD_START AS period_start, "
                         "PERIOD_END AS period_end FROM runs WHERE RUN_ID = ?", [run_id])[0]
-    rules = _records(con, """SELECT r.*, CASE WHEN r.RATE IS NULL THEN NULL WHEN r.RATE >= r.TARGET THEN 'green'
-        WHEN r.RATE >= r.TARGET - 0.1 THEN 'amber' ELSE 'red' END AS RAG FROM report_rules r""")
+    rules = _records(con, "SELECT r.*, rag(r.RATE, r.TARGET) AS RAG FROM report_rules r")
     exceptions = _records(con, f"SELECT * FROM report_exceptions LIMIT {HTML_ROWS}")
     total = con.execute("SELECT count(*) FROM report_exceptions").fetchone()[0]
     has_quality = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quality_results'"

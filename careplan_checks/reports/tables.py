@@ -18,10 +18,12 @@ SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "PO
 def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float] | None = None) -> None:
     """Create ``report_exceptions``, ``report_rules`` and ``report_summary`` (temporary tables) from the
     history database, which must be attached (``history.attach``)."""
+    from .. import compliance
     from ..history import statuses
 
     targets = targets or {}
     statuses(con, run_id)
+    compliance.install(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:
         con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
@@ -52,8 +54,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
         ORDER BY s.STATUS DESC, e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT""", [run_id])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_rules AS
         SELECT rr.RULE_ID, rr.TITLE, rr.SEVERITY, rr.AREA, rr.STATUS, rr.MESSAGE, rr.POPULATION, rr.EXCEPTIONS,
-               CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0
-                    THEN greatest(0, 1 - rr.EXCEPTIONS / rr.POPULATION) END AS RATE,
+               CASE WHEN rr.STATUS = 'ran' THEN compliance_rate(rr.POPULATION, rr.EXCEPTIONS) END AS RATE,
                coalesce(t.TARGET, rr.TARGET) AS TARGET
         FROM rule_results rr LEFT JOIN _targets t USING (RULE_ID)
         WHERE rr.RUN_ID = ? ORDER BY rr.RULE_ID""", [run_id])
@@ -78,12 +79,8 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
         )
         SELECT l.LEVEL, l.RULE_ID, r.TITLE, r.SEVERITY, l.TEAM, l.MONTH, l.POPULATION::BIGINT AS POPULATION,
                l.EXCEPTIONS::BIGINT AS EXCEPTIONS,
-               CASE WHEN l.POPULATION > 0 THEN round(greatest(0, 1 - l.EXCEPTIONS / l.POPULATION), 4) END AS RATE,
-               r.TARGET,
-               CASE WHEN l.POPULATION = 0 THEN NULL
-                    WHEN 1 - l.EXCEPTIONS / l.POPULATION >= r.TARGET THEN 'green'
-                    WHEN 1 - l.EXCEPTIONS / l.POPULATION >= r.TARGET - 0.1 THEN 'amber'
-                    ELSE 'red' END AS RAG
+               round(compliance_rate(l.POPULATION, l.EXCEPTIONS), 4) AS RATE, r.TARGET,
+               rag(compliance_rate(l.POPULATION, l.EXCEPTIONS), r.TARGET) AS RAG
         FROM levels l JOIN report_rules r USING (RULE_ID)
         ORDER BY CASE l.LEVEL WHEN 'rule' THEN 1 WHEN 'team' THEN 2 ELSE 3 END, l.RULE_ID, l.TEAM, l.MONTH""",
                 [run_id, run_id])

@@ -31,12 +31,15 @@ def series(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, list[Point]
     """Each rule's compliance on every night up to ``run_id`` (the run that stands for each
     as-of date), oldest first, with a point that did not run on the nights it did not run, so
     that a chart or a table shows the gap instead of closing it up."""
+    from .. import compliance
+
+    compliance.install(con)
     rows = con.execute("""
         WITH nights AS (SELECT RUN_ID, AS_OF FROM runs WHERE STATUS = 'succeeded' AND RUN_ID <= ?
                         QUALIFY row_number() OVER (PARTITION BY AS_OF ORDER BY RUN_ID DESC) = 1),
         rules AS (SELECT DISTINCT RULE_ID FROM rule_results WHERE RUN_ID IN (SELECT RUN_ID FROM nights))
         SELECT r.RULE_ID, n.AS_OF,
-               CASE WHEN rr.STATUS = 'ran' AND rr.POPULATION > 0 THEN 1 - rr.EXCEPTIONS / rr.POPULATION END,
+               CASE WHEN rr.STATUS = 'ran' THEN compliance_rate(rr.POPULATION, rr.EXCEPTIONS) END,
                coalesce(rr.EXCEPTIONS, 0), coalesce(rr.STATUS = 'ran', false)
         FROM rules r CROSS JOIN nights n
         LEFT JOIN rule_results rr ON rr.RUN_ID = n.RUN_ID AND rr.RULE_ID = r.RULE_ID

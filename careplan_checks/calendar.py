@@ -8,7 +8,7 @@ weekend beside its weekday substitute: weekends are dropped here, and the
 substitute day is what makes the difference. It cannot know proclamations made
 after its release, so a local file can add (or remove) days.
 
-Counting convention (DESIGN.md section 4): the trigger date is day 0, and
+Counting convention (README, "The rule pack"): the trigger date is day 0, and
 "within N working days" means on or before the N-th working day after it. A
 trigger on a non-working day counts from the next working day: the first working
 day after a Saturday is the Monday.

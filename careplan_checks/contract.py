@@ -42,9 +42,6 @@ KIND_HELP: dict[Kind, str] = {
     "upn": "UPN status only: UN1-UN5, or KNOWN when the child has a UPN",
 }
 
-DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")
-
-
 @dataclass(frozen=True)
 class Column:
     """One column of one table."""

@@ -33,7 +33,6 @@ Area = Literal["care-planning", "reviews", "visits", "placements", "health", "ed
 
 BUILTIN_PARAMETERS = ("as_of", "period_start", "period_end")
 EXCEPTION_COLUMNS = ("CHILD", "EVENT_DATE", "DUE_DATE", "DETAIL")
-OPTIONAL_EXCEPTION_COLUMNS = ("EVENT_KEY", "DONE_DATE")
 POPULATION_COLUMNS = ("CHILD", "EVENT_DATE")
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")

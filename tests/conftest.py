@@ -13,6 +13,16 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "sample_data"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _work_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Tests write only into temporary folders: a command's default output (``./careplan-report``,
+    ``./docs``) lands in one made for the session, never in the working copy."""
+    here = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(here)
+
+
 @pytest.fixture
 def extract(tmp_path: Path) -> Path:
     """A private copy of the built-in sample extract, to break in one place."""
@@ -61,19 +71,3 @@ tests:
   - {name: a, data: {}, expect: []}
   - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
 """
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Leave without interpreter teardown, as the CLI does (see ``careplan_checks.cli.run``):
-    after Great Expectations has run, DuckDB's bindings print a harmless "leaked instances"
-    report at exit that would bury pytest's summary line."""
-    import sys
-
-    if "great_expectations" in sys.modules and not hasattr(config, "workerinput"):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(config._exitstatus if hasattr(config, "_exitstatus") else 0)
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    session.config._exitstatus = int(exitstatus)  # type: ignore[attr-defined]

@@ -651,26 +651,9 @@ def verify_manifest(report_dir: Path) -> None:
 
 
 def entry_point() -> None:
-    """Console entry point.
-
-    Once Great Expectations has been imported, SQLAlchemy's type caches keep DuckDB
-    objects alive to the end, and DuckDB's bindings then print a "leaked instances"
-    report at interpreter exit: harmless, but alarming in a nightly log. All
-    connections are closed and all output flushed by then, so we leave at once.
-    """
-    import os
-
-    try:
-        main(standalone_mode=True)
-        code = 0
-    except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    if "great_expectations" in sys.modules:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        logging.shutdown()
-        os._exit(code)
-    sys.exit(code)
+    """Console entry point: the command's exit status, after every connection is closed and the
+    output flushed by the ordinary interpreter exit."""
+    main(standalone_mode=True)
 
 
 if __name__ == "__main__":

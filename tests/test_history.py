@@ -190,3 +190,15 @@ def test_a_run_that_fails_is_recorded_as_failed(tmp_path: Path, cli, monkeypatch
     assert con.execute("SELECT RUN_ID, STATUS, MESSAGE FROM runs ORDER BY RUN_ID").fetchall() == [
         (1, "succeeded", None), (2, "failed", "RuntimeError: disk controller on fire")]
     assert con.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 1
+
+
+def test_the_command_line_exits_normally_with_its_output_flushed_and_the_night_committed(tmp_path: Path):
+    db, out = tmp_path / "h.duckdb", tmp_path / "report"
+    done = subprocess.run(_cmd("demo", "--db", str(db), "--out", str(out), "--select", "REV-04,HLTH-04"),
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith(f"report written to {out}/report.html (9 files)")
+    assert "leaked" not in done.stderr.lower() and "Traceback" not in done.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT STATUS FROM runs").fetchall() == [("succeeded",)]
+    con.close()

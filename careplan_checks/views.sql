@@ -1,39 +1,54 @@
 -- Shared derived views that rules build on instead of repeating SQL.
 -- They take no parameters: anything that depends on the as-of date stays in the rules.
 
+-- Every episode with EPISODE_NO, its place in the child's history in a total order: the start date,
+-- then the end (an open episode last), then every other column, then the line of the source file.
+-- Every window over a child's episodes and every choice between them orders by it, so that two
+-- episodes starting on the same day come out the same whatever order the rows were in.
+CREATE OR REPLACE VIEW ordered_episodes AS
+SELECT *, row_number() OVER (
+           PARTITION BY CHILD
+           ORDER BY DECOM, DEC NULLS LAST, RNE, LS, CIN, PLACE, PLACE_PROVIDER NULLS LAST, REC NULLS LAST,
+                    REASON_PLACE_CHANGE NULLS LAST, HOME_POST NULLS LAST, PL_POST NULLS LAST, URN NULLS LAST, _LINE
+       ) AS EPISODE_NO
+FROM episodes;
+
 -- A period of care: consecutive episodes with no gap. A new period starts with RNE = 'S'
--- or when an episode does not begin on the day the previous one ended.
-CREATE OR REPLACE VIEW periods_of_care AS
+-- or when an episode does not begin on the day the previous one ended. Each episode belongs to
+-- exactly one period, PERIOD_NO (an episode that overlaps the one before starts a new period, which
+-- may overlap the earlier one: DQ-01 reports the overlap).
+CREATE OR REPLACE VIEW episode_periods AS
 WITH e AS (
     SELECT *, CASE WHEN RNE = 'S'
-                     OR lag(DEC) OVER (PARTITION BY CHILD ORDER BY DECOM) IS DISTINCT FROM DECOM
+                     OR lag(DEC) OVER (PARTITION BY CHILD ORDER BY EPISODE_NO) IS DISTINCT FROM DECOM
                    THEN 1 ELSE 0 END AS _new
-    FROM episodes
-), n AS (
-    SELECT *, sum(_new) OVER (PARTITION BY CHILD ORDER BY DECOM) AS PERIOD_NO FROM e
+    FROM ordered_episodes
 )
+SELECT * EXCLUDE (_new), sum(_new) OVER (PARTITION BY CHILD ORDER BY EPISODE_NO) AS PERIOD_NO FROM e;
+
+CREATE OR REPLACE VIEW periods_of_care AS
 SELECT CHILD, PERIOD_NO,
        min(DECOM) AS PERIOD_START,
        CASE WHEN count(*) FILTER (WHERE DEC IS NULL) > 0 THEN NULL ELSE max(DEC) END AS PERIOD_END,
-       arg_min(LS, DECOM) AS FIRST_LS,
+       arg_min(LS, EPISODE_NO) AS FIRST_LS,
        bool_and(LS IN ('V3', 'V4')) AS SHORT_BREAKS_ONLY,
-       arg_max(REC, DECOM) AS REC
-FROM n GROUP BY CHILD, PERIOD_NO;
+       arg_max(REC, EPISODE_NO) AS REC
+FROM episode_periods GROUP BY CHILD, PERIOD_NO;
 
 -- A placement: an episode that starts a new placement (every reason for a new episode but a
--- change of legal status only, L). IS_MOVE marks a move within a period of care; REASON is
--- the reason the previous placement ended (REASON_PLACE_CHANGE of the previous episode).
+-- change of legal status only, L), in its own period of care. IS_MOVE marks a move within a period
+-- of care; REASON is the reason the previous placement ended (REASON_PLACE_CHANGE of the previous
+-- episode). EPISODE_NO tells apart two placements of a child that start on the same day.
 CREATE OR REPLACE VIEW placements AS
 WITH e AS (
-    SELECT e.*, p.PERIOD_NO, p.PERIOD_START, p.PERIOD_END,
-           lag(REASON_PLACE_CHANGE) OVER (PARTITION BY e.CHILD ORDER BY DECOM) AS PREV_REASON
-    FROM episodes e JOIN periods_of_care p
-      ON p.CHILD = e.CHILD AND e.DECOM >= p.PERIOD_START AND e.DECOM <= coalesce(p.PERIOD_END, DATE '9999-12-31')
+    SELECT e.*, p.PERIOD_START, p.PERIOD_END,
+           lag(e.REASON_PLACE_CHANGE) OVER (PARTITION BY e.CHILD ORDER BY e.EPISODE_NO) AS PREV_REASON
+    FROM episode_periods e JOIN periods_of_care p USING (CHILD, PERIOD_NO)
 ), s AS (
     SELECT * FROM e WHERE RNE <> 'L'
 )
-SELECT CHILD, PERIOD_NO, DECOM AS PLACEMENT_START,
-       coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY DECOM), PERIOD_END) AS PLACEMENT_END,
+SELECT CHILD, PERIOD_NO, EPISODE_NO, DECOM AS PLACEMENT_START,
+       coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY EPISODE_NO), PERIOD_END) AS PLACEMENT_END,
        PLACE, LS, RNE, PERIOD_START, PERIOD_END,
        DECOM > PERIOD_START AS IS_MOVE,
        CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON,
@@ -63,8 +78,10 @@ WITH p AS (
     WHERE NOT p.SHORT_BREAKS_ONLY
       AND coalesce(p.PERIOD_END, DATE '9999-12-31') > (c.DOB + INTERVAL 14 YEAR)
 ), d AS (
+    -- days looked after in earlier periods (a child the header repeats with another DOB: once per DOB)
     SELECT *, coalesce(sum(coalesce(E, DATE '9999-12-31') - S) OVER (
-                  PARTITION BY CHILD ORDER BY S ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS BEFORE
+                  PARTITION BY CHILD, DOB ORDER BY S, PERIOD_NO ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                  0) AS BEFORE
     FROM p
 ), q AS (
     SELECT CHILD, DOB, PERIOD_NO, PERIOD_START, E AS PERIOD_END,
@@ -76,7 +93,7 @@ FROM q
 WHERE ELIGIBLE_FROM < coalesce(PERIOD_END, DATE '9999-12-31')
   AND ELIGIBLE_FROM < (DOB + INTERVAL 18 YEAR);
 
--- What a night reports (DESIGN.md section 4), for an obligation due on DUE and done on DONE
+-- What a night reports (README, "The rule pack"), for an obligation due on DUE and done on DONE
 -- (NULL while outstanding): every item overdue at the as-of date, and every item done late
 -- whose due date falls in the period. An action on the due date is on time.
 -- LAPSES is the date the obligation stops being owed (the end of the period of care, placement or

@@ -372,3 +372,21 @@ def test_one_definition_of_the_rate_and_its_rag_in_sql_and_python():
     assert compliance.rag(0.86, 0.95) == "amber" and compliance.rag(0.84, 0.95) == "red"
     with pytest.raises(ValueError):
         compliance.rate(2, 3)
+
+
+def test_a_child_whose_header_row_was_dropped_is_no_qi02_breach(cli, tmp_path: Path):
+    extract = tmp_path / "x"
+    extract.mkdir()
+    (extract / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\nC2,M,31/02/2013\n")  # no 31 February
+    (extract / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,05/01/2024,S,C2,N1,U4\n"
+                                          "C2,05/01/2024,S,C2,N1,U4\nC3,05/01/2024,S,C2,N1,U4\n")
+    out = tmp_path / "report"
+    result = cli("run", extract, "--as-of", "2024-12-31", "--select", "QI-02", "--no-quality", "--out", out,
+                 "--max-rejected", "100", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import csv
+
+    with (out / "exceptions.csv").open(newline="") as f:
+        flagged = {r["CHILD"] for r in csv.DictReader(f)}
+    assert flagged == {"C3"}, "C3 has no header row at all; C2's could not be read, which rejected_rows.csv lists"
+    assert "header.csv,3,DOB," in (out / "rejected_rows.csv").read_text()

@@ -135,13 +135,26 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
                "FINGERPRINT, TEAM, WORKER_ID, CHECKED, LAST_CHECKED")
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns}) SELECT ?, e.*, w.TEAM, w.WORKER_ID, true, ?
         FROM _exceptions e LEFT JOIN _worker w USING (CHILD)""", [run_id, as_of])
-    # A rule that did not run tonight says nothing about its items: they stay as they were.
+    # A rule that did not run tonight says nothing about its items: they stay as they were. Nor does a
+    # row the loader dropped: an item of last night's that is gone for a child with a dropped row in one
+    # of the rule's tables is kept, not checked, rather than resolved by a row that could not be read.
     ran = [r.rule.id for r in results if r.status == "ran"]
+    con.execute("CREATE OR REPLACE TEMP TABLE _rule_tables (RULE_ID VARCHAR, TABLE_NAME VARCHAR)")
+    con.executemany("INSERT INTO _rule_tables VALUES (?, ?)",
+                    [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.tables])
+    has_dropped = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
+                              "AND table_name = 'dropped_rows'").fetchone()[0]
+    unreadable = ("SELECT DISTINCT t.RULE_ID, d.CHILD FROM memory.main.dropped_rows d JOIN _rule_tables t USING "
+                  "(TABLE_NAME) WHERE d.CHILD IS NOT NULL") if has_dropped else \
+        "SELECT NULL::VARCHAR AS RULE_ID, NULL::VARCHAR AS CHILD WHERE false"
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns})
         SELECT $run, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
                e.DETAIL, e.FINGERPRINT, e.TEAM, e.WORKER_ID, false, coalesce(e.LAST_CHECKED, p.AS_OF)
         FROM {STORE}.exceptions e JOIN {STORE}.runs p USING (RUN_ID)
-        WHERE e.RUN_ID = $previous AND NOT list_contains($ran, e.RULE_ID)""",
+        WHERE e.RUN_ID = $previous
+          AND (NOT list_contains($ran, e.RULE_ID)
+               OR (e.FINGERPRINT NOT IN (SELECT FINGERPRINT FROM _exceptions)
+                   AND EXISTS (SELECT 1 FROM ({unreadable}) u WHERE u.RULE_ID = e.RULE_ID AND u.CHILD = e.CHILD)))""",
                 {"run": run_id, "previous": previous, "ran": ran})
     con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
         FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])

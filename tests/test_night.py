@@ -379,3 +379,24 @@ def test_a_history_database_in_a_folder_that_does_not_exist_is_named_plainly(cli
         assert result.exit_code == 2
         assert f"the folder {db.parent} does not exist" in result.output
     assert not db.parent.exists()
+
+
+def test_a_row_that_cannot_be_read_tonight_resolves_nothing(cli, tmp_path: Path):
+    """REV-01: C1's first review is overdue on the first night. On the second, C1's episode row has a
+    start date that cannot be read: the row is dropped, and the overdue review is kept, not checked,
+    instead of resolved by the row's absence."""
+    db, out = tmp_path / "h.duckdb", tmp_path / "report"
+    nights = []
+    for name, decom in (("n1", "05/01/2024"), ("n2", "31/02/2024")):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\nC2,M,01/06/2013\n")
+        (d / "episodes.csv").write_text(f"CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,{decom},S,C2,N1,U4\n"
+                                        "C2,05/01/2024,S,C2,N1,U4\n")
+        (d / "reviews.csv").write_text("CHILD,REVIEW\nC2,10/01/2024\n")
+        nights.append(d)
+    for extract, as_of in zip(nights, ("2024-12-30", "2024-12-31"), strict=True):
+        result = cli("run", extract, "--as-of", as_of, "--db", db, "--out", out, "--no-quality", "--select", "REV-01")
+        assert result.exit_code == 0, result.output
+    [(_fp, status, _first, checked)] = _statuses(cli, db)
+    assert (status, checked) == ("open", False), "C1's item is kept as it was, not resolved"

@@ -281,7 +281,7 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
                         WHEN 'UNQUOTED VALUE' THEN 'a quote character is out of place'
                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the row is longer than 4 MB'
                         ELSE 'the row could not be parsed' END, 'row dropped'
-        FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx)""", [f.name, t])
+        FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx, error_type)""", [f.name, t])
     if _cut_off(f.path, len(cols)):
         raise InputError(Problem(f.name, "the last line stops part-way through a row (fewer fields than the header "
                                  "and no line end): the file looks cut off", line=_last_rejected_line(con)))

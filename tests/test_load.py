@@ -264,3 +264,14 @@ def test_mixed_line_endings_load_every_row(tmp_path: Path):
     write_csv(tmp_path / "header.csv", data + "C4,1\r\n")
     con, report = load_extract(tmp_path)
     assert report.rows_read == 4 and report.rows_rejected == 1
+
+
+def test_accommodation_s1_and_x1_are_refused_s2_and_x2_accepted(tmp_path: Path):
+    """The DfE's ACCOM list has no fixed abode (S) and custody (X) only as unsuitable (2)."""
+    write_csv(tmp_path / "oc3.csv", "CHILD,DOB,IN_TOUCH,ACTIV,ACCOM\nA1,01/02/2004,YES,F1,S1\n"
+              "A2,01/02/2004,YES,F1,S2\nA3,01/02/2004,YES,F1,X1\nA4,01/02/2004,YES,F1,x2\n")
+    con, _report = load_extract(tmp_path)
+    assert con.execute("SELECT CHILD, ACCOM FROM oc3 ORDER BY CHILD").fetchall() == [
+        ("A1", None), ("A2", "S2"), ("A3", None), ("A4", "X2")]
+    assert con.execute("SELECT LINE, COLUMN_NAME, ACTION FROM rejected_rows ORDER BY LINE").fetchall() == [
+        (2, "ACCOM", "cell emptied"), (4, "ACCOM", "cell emptied")]

@@ -25,8 +25,11 @@ from .engine import evaluate, prepare_database
 from .rules import DEFAULT_RULES_DIR, Case, Rule, load_rules
 
 
-def run_case(rule: Rule, case: Case) -> tuple[set[tuple[str, dt.date, str | None]], int]:
-    """Load the case's rows into a fresh database and run the rule: (exception keys, population)."""
+def run_case(rule: Rule, case: Case, parameters: dict[str, Any] | None = None,
+             ) -> tuple[set[tuple[str, dt.date, str | None]], int]:
+    """Load the case's rows into a fresh database and run the rule: (exception keys, population).
+
+    ``parameters`` override the case's own (the mutation test changes one timescale at a time)."""
     con = duckdb.connect(":memory:")
     prepare_database(con)
     for table, rows in case.data.items():
@@ -34,7 +37,8 @@ def run_case(rule: Rule, case: Case) -> tuple[set[tuple[str, dt.date, str | None
         con.executemany(
             f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
             [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
-    results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in case.parameters.items()}})
+    values = {**case.parameters, **(parameters or {})}
+    results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in values.items()}})
     result = results[0]
     if result.status != "ran":
         raise AssertionError(f"{rule.id} did not run: {result.status} {result.message}")

@@ -478,7 +478,7 @@ class Child:
         # The IRO is appointed when care starts, or (a seeded lapse) after the first review.
         iro: dt.date | None = s
         if L.wants("REV-03"):
-            iro = L.done("REV-03", s, min(first or due, due), s, lapses=end)
+            iro = L.done("REV-03", s, first or due, s, lapses=end)  # before the first review, held or due
         if iro is not None and iro <= self.as_of and iro < end:
             self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=f"I{self.rng.randint(1, 12):03d}",
                        TEAM="IRO Service", START_DATE=iro, END_DATE=self.end)

@@ -226,6 +226,27 @@ def test_rev03_iro_appointed_before_the_first_review():
     assert population == 2
 
 
+def test_rev03_a_late_first_review_still_sets_the_iro_deadline():
+    """REV-03. Children Act 1989 s.25A(2): the initial appointment "must be made before the child's case is
+    first reviewed". A review held late does not move the IRO's deadline to the date the review was due.
+
+    Looked after Wednesday 18 December 2024; first review due 20 January 2025 (see below) but held late, on
+    Monday 10 February 2025. C5's IRO was appointed Monday 3 February 2025, before that review: on time.
+    C6's on Tuesday 11 February 2025, after it: late. Population 2.
+    """
+    data = {
+        "episodes": [_ep("C5", D(2024, 12, 18)), _ep("C6", D(2024, 12, 18))],
+        "reviews": [{"CHILD": "C5", "REVIEW": D(2025, 2, 10)}, {"CHILD": "C6", "REVIEW": D(2025, 2, 10)}],
+        "allocations": [
+            {"CHILD": "C5", "ROLE": "IRO", "WORKER_ID": "I1", "START_DATE": D(2025, 2, 3)},
+            {"CHILD": "C6", "ROLE": "IRO", "WORKER_ID": "I1", "START_DATE": D(2025, 2, 11)},
+        ],
+    }
+    keys, population = _run("REV-03", data)
+    assert keys == {("C6", D(2024, 12, 18), None)}
+    assert population == 2
+
+
 def test_rev03_no_review_held_iro_owed_by_the_date_the_first_review_was_due():
     """REV-03. Children Act 1989 s.25A(1)-(2): an authority looking after a child "must appoint" an IRO, the
     first "before the child's case is first reviewed"; CPPCR reg 33(1) puts that review within 20 working

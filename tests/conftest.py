@@ -53,21 +53,30 @@ HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
 EPISODES = "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n"
 
 
-#: A rule file whose query runs for minutes: for tests that stop a run part-way.
-SLOW_RULE = """
-id: SLOW-01
-title: A rule that takes a long time
+def header_rule(rule_id: str, title: str, sql: str) -> str:
+    """A minimal rule file on the header table (one passing and one failing case), for tests that
+    need a rule of their own: ``sql`` returns the exceptions."""
+    return f"""
+id: {rule_id}
+title: {title}
 severity: low
 area: data-quality
-source: {document: test, reference: test}
+source: {{document: test, reference: test}}
 rationale: test
 requirement: test
 tables: [header]
 population: SELECT CHILD, DOB AS EVENT_DATE FROM header
 sql: |
-  SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL
-  FROM header h, range(40000000000) r GROUP BY h.CHILD, h.DOB
+  {sql}
 tests:
-  - {name: a, data: {}, expect: []}
-  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
+  - {{name: a, data: {{}}, expect: []}}
+  - name: b
+    data: {{header: [{{CHILD: C1, SEX: M, DOB: 2015-01-01}}]}}
+    expect: [{{CHILD: C1, EVENT_DATE: 2015-01-01}}]
 """
+
+
+#: A rule whose query runs for minutes: for tests that stop a run part-way.
+SLOW_RULE = header_rule("SLOW-01", "A rule that takes a long time",
+                        "SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL "
+                        "FROM header h, range(40000000000) r GROUP BY h.CHILD, h.DOB")

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from conftest import header_rule
 
 from careplan_checks.reports.tables import EXCEPTION_COLUMNS
 
@@ -120,21 +121,9 @@ def test_failed_write_leaves_the_previous_report_intact(tmp_path: Path, cli, mon
     assert not list(tmp_path.glob(".r-*"))
 
 
-FORMULA_RULE = """
-id: TEST-01
-title: A rule whose detail looks like a formula
-severity: low
-area: data-quality
-source: {document: test, reference: test}
-rationale: test
-requirement: test
-tables: [header]
-population: SELECT CHILD, DOB AS EVENT_DATE FROM header
-sql: SELECT CHILD, DOB AS EVENT_DATE, DOB AS DUE_DATE, '=HYPERLINK("x")' AS DETAIL FROM header WHERE CHILD < 'C0100001'
-tests:
-  - {name: a, data: {}, expect: []}
-  - {name: b, data: {header: [{CHILD: C1, SEX: M, DOB: 2015-01-01}]}, expect: [{CHILD: C1, EVENT_DATE: 2015-01-01}]}
-"""
+FORMULA_RULE = header_rule("TEST-01", "A rule whose detail looks like a formula",
+                           "SELECT CHILD, DOB AS EVENT_DATE, DOB AS DUE_DATE, '=HYPERLINK(\"x\")' AS DETAIL "
+                           "FROM header WHERE CHILD < 'C0100001'")
 
 
 def test_formulas_in_data_are_neutralised_in_every_csv_and_sheet(extract: Path, tmp_path: Path, cli):

@@ -201,3 +201,16 @@ def test_the_offline_check_catches_a_page_that_makes_a_request(tmp_path: Path):
     netlog = tmp_path / "net.json"
     _chromium(page.as_uri(), tmp_path, "--dump-dom", f"--log-net-log={netlog}")
     assert "http://127.0.0.1:9/pixel.png" in _page_requests(netlog)
+
+
+def test_every_summary_row_counts_its_exceptions_inside_its_population(demo_run):
+    """By rule, by team and by month: an exception always belongs to its population, so no rate is
+    below 0 and no row shows exceptions without a population."""
+    out, _db, _summary = demo_run
+    with (out / "summary.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert {r["LEVEL"] for r in rows} == {"rule", "team", "month"}
+    for r in rows:
+        assert int(r["EXCEPTIONS"]) <= int(r["POPULATION"]), r
+        if r["RATE"]:
+            assert 0 <= float(r["RATE"]) <= 1, r

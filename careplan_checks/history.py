@@ -128,9 +128,11 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
         VALUES (?, ?, now(), 'succeeded', NULL, ?, ?, ?, ?, ?, ?, (SELECT count(*) FROM _exceptions), ?)""",
                 [run_id, started, as_of, period[0], period[1], __version__, totals[0], totals[1],
                  ",".join(sorted(allowed_missing or [])) or None])
-    con.executemany(f"INSERT INTO {STORE}.rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+    rule_rows = [
         [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
-         r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results])
+         r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results]
+    if rule_rows:
+        con.executemany(f"INSERT INTO {STORE}.rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rule_rows)
     columns = ("RUN_ID, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE, DAYS_OVERDUE, DETAIL, "
                "FINGERPRINT, TEAM, WORKER_ID, CHECKED, LAST_CHECKED")
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns}) SELECT ?, e.*, w.TEAM, w.WORKER_ID, true, ?
@@ -140,8 +142,9 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
     # of the rule's tables is kept, not checked, rather than resolved by a row that could not be read.
     ran = [r.rule.id for r in results if r.status == "ran"]
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_tables (RULE_ID VARCHAR, TABLE_NAME VARCHAR)")
-    con.executemany("INSERT INTO _rule_tables VALUES (?, ?)",
-                    [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.tables])
+    pairs = [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.tables]
+    if pairs:
+        con.executemany("INSERT INTO _rule_tables VALUES (?, ?)", pairs)
     has_dropped = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
                               "AND table_name = 'dropped_rows'").fetchone()[0]
     unreadable = ("SELECT DISTINCT t.RULE_ID, d.CHILD FROM memory.main.dropped_rows d JOIN _rule_tables t USING "

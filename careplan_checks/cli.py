@@ -48,6 +48,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(code)
         except click.ClickException:
             raise
+        except BrokenPipeError:  # the reader went away (| head): not an error of ours or of the input
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except Exception as e:  # a fault of ours, not of the input: say so, briefly, and exit 3
             log.debug("internal error", exc_info=True)
             click.echo(f"internal error: {type(e).__name__}: {safe_message(str(e))} (nothing was changed; "

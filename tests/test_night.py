@@ -262,7 +262,11 @@ def test_a_partial_night_keeps_the_exceptions_of_rules_it_did_not_run(cli, night
         header, *rows = f.read().splitlines()
     assert header.endswith("STATUS,FINGERPRINT,LAST_CHECKED")
     assert {r.rsplit(",", 1)[1] for r in rows} == {GOOD_NIGHT, NEXT_NIGHT}
-    assert "not checked tonight (last 2025-03-31)" in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    assert "not checked tonight (last 2025-03-31)" in html
+    tonight = sum(r["exceptions"] for r in json.loads(result.stdout)["rules"])
+    kept = sum(1 for r in rows if r.rsplit(",", 1)[1] == GOOD_NIGHT)
+    assert f"{tonight} exceptions in" in html and f"{kept} more of rules not run tonight" in html
     text = cli("history", "--db", db).output
     assert "partial (" in text and "rules not run)" in text
     rev01 = next(line for line in text.splitlines() if line.startswith("REV-01 "))

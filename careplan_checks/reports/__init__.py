@@ -153,7 +153,7 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
         closed=closed, closed_truncated=sum(counts.values()) > len(closed), unchecked=unchecked,
         closed_counts={"resolved": counts.get("resolved", 0), "closed": counts.get("closed", 0)},
         run=run, version=__version__, rules=rules, not_run=[r for r in rules if r["STATUS"] != "ran"],
-        totals={"exceptions": total, "ran": sum(r["STATUS"] == "ran" for r in rules),
+        totals={"exceptions": total - unchecked, "listed": total, "ran": sum(r["STATUS"] == "ran" for r in rules),
                 "not_run": sum(r["STATUS"] == "not run" for r in rules),
                 "errored": sum(r["STATUS"] == "errored" for r in rules)},
         findings=findings, load={"read": load[0], "loaded": load[1], "rejected": load[2], "emptied": load[3]},

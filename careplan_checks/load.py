@@ -50,7 +50,8 @@ def typed_expr(c: Column) -> tuple[str, str]:
         bad = "is not a valid date (dd/mm/yyyy or yyyy-mm-dd)"
     elif c.kind in ("code", "upn"):
         # a spreadsheet saves the code 1 as 1.0
-        value = f"regexp_replace(upper({v}), '^([0-9]+)\\.0+$', '\\1')"
+        value = (f"CASE WHEN contains({v}, '.') THEN regexp_replace(upper({v}), '^([0-9]+)\\.0+$', '\\1') "
+                 f"ELSE upper({v}) END")
         bad = "is not one of the contract codes"
         value = f"CASE WHEN {value} IN {_sql_list(c.codes)} THEN {value} END"
     elif c.kind == "flag":
@@ -91,7 +92,9 @@ def cell(expr: str) -> str:
 def date_part(v: str) -> str:
     """A date cell without the time part case-management exports add (``2017-08-24 00:00:00``,
     ``24/08/2017 00:00``): the contract's columns hold dates."""
-    return f"regexp_replace({v}, '[ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?$', '')"
+    # a date alone is at most 10 characters: only a longer cell pays for the regular expression
+    return (f"CASE WHEN length({v}) > 10 THEN regexp_replace({v}, "
+            f"'[ T][0-9]{{1,2}}:[0-9]{{2}}(:[0-9]{{2}}(\\.[0-9]+)?)?$', '') ELSE {v} END")
 
 
 def create_table_sql(table: Table, schema: str = "main") -> str:
@@ -144,7 +147,12 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
         SELECT *, ({drop}) AS _DROP FROM (
             SELECT {", ".join(values)}, _LINE{"".join(f", {e} AS _E{i}" for i, _c, e in checked)}
             FROM "raw_{t}")""")
-    for i, c, _e in checked:
+    # One scan says which columns have a problem at all (none, in a clean file); only those are listed.
+    counts = con.execute(f"""SELECT {", ".join(f"count(_E{i})" for i, _c, _e in checked) or "NULL"}
+        FROM "typed_{t}" """).fetchone() if checked else ()
+    for (i, c, _e), n in zip(checked, counts, strict=True):
+        if not n:
+            continue
         con.execute(f"""INSERT INTO raw_rejects SELECT ?, ?, _LINE, ?, _E{i},
                 CASE WHEN _DROP THEN 'row dropped' ELSE 'cell emptied' END
             FROM "typed_{t}" WHERE _E{i} IS NOT NULL""", [f.name, t, c.name])

@@ -73,6 +73,12 @@ def _csv_headers(path: Path) -> list[str]:
         head = f.read(65536)
     if not head.strip():
         raise InputError(Problem(path.name, "the file is empty: a table needs at least a header row"))
+    if head.startswith(b"PK\x03\x04"):
+        raise InputError(Problem(path.name, "the file is an Excel workbook (or another zip file) named .csv: save it "
+                                 "as 'CSV UTF-8', or rename it .xlsx"))
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(Problem(path.name, "the file is an old Excel .xls workbook named .csv: save it as 'CSV UTF-8' "
+                                 "or as .xlsx"))
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(Problem(path.name, "the file is UTF-16 encoded; save it as 'CSV UTF-8'"))
     if b"\x00" in head:

@@ -275,3 +275,14 @@ def test_accommodation_s1_and_x1_are_refused_s2_and_x2_accepted(tmp_path: Path):
         ("A1", None), ("A2", "S2"), ("A3", None), ("A4", "X2")]
     assert con.execute("SELECT LINE, COLUMN_NAME, ACTION FROM rejected_rows ORDER BY LINE").fetchall() == [
         (2, "ACCOM", "cell emptied"), (4, "ACCOM", "cell emptied")]
+
+
+def test_a_workbook_named_csv_is_told_what_it_is(tmp_path: Path, cli):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["CHILD", "SEX", "DOB"])
+    wb.save(tmp_path / "header.csv")
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv: the file is an Excel workbook (or another zip file) named .csv" in result.output

@@ -64,11 +64,6 @@ ALTER TABLE {STORE}.run_inputs ADD COLUMN IF NOT EXISTS CELLS_EMPTIED BIGINT;
 
 ACTIONS = ("accepted", "disputed", "note")
 
-#: How a started run ended, besides "succeeded" (and "superseded", for a night run again).
-OUTCOMES = ("refused", "failed", "interrupted")
-
-#: The lifecycle statuses ``exceptions --status`` can ask for.
-STATUSES = ("new", "open", "accepted", "resolved", "closed")
 
 
 def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0, read_only: bool = False) -> None:
@@ -145,11 +140,6 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
     pairs = [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.tables]
     if pairs:
         con.executemany("INSERT INTO _rule_tables VALUES (?, ?)", pairs)
-    has_dropped = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = 'memory' "
-                              "AND table_name = 'dropped_rows'").fetchone()[0]
-    unreadable = ("SELECT DISTINCT t.RULE_ID, d.CHILD FROM memory.main.dropped_rows d JOIN _rule_tables t USING "
-                  "(TABLE_NAME) WHERE d.CHILD IS NOT NULL") if has_dropped else \
-        "SELECT NULL::VARCHAR AS RULE_ID, NULL::VARCHAR AS CHILD WHERE false"
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns})
         SELECT $run, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
                e.DETAIL, e.FINGERPRINT, e.TEAM, e.WORKER_ID, false, coalesce(e.LAST_CHECKED, p.AS_OF)
@@ -157,7 +147,8 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
         WHERE e.RUN_ID = $previous
           AND (NOT list_contains($ran, e.RULE_ID)
                OR (e.FINGERPRINT NOT IN (SELECT FINGERPRINT FROM _exceptions)
-                   AND EXISTS (SELECT 1 FROM ({unreadable}) u WHERE u.RULE_ID = e.RULE_ID AND u.CHILD = e.CHILD)))""",
+                   AND EXISTS (SELECT 1 FROM memory.main.dropped_rows d JOIN _rule_tables t USING (TABLE_NAME)
+                               WHERE t.RULE_ID = e.RULE_ID AND d.CHILD = e.CHILD)))""",
                 {"run": run_id, "previous": previous, "ran": ran})
     con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
         FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])

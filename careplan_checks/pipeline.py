@@ -128,7 +128,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
     from . import history
     from .engine import collection_year, default_period, evaluate, future_findings, prepare_database, results_connection
     from .load import load_extract
-    from .rules import DEFAULT_RULES_DIR, load_rules
+    from .rules import DEFAULT_RULES_DIR, load_rules, select_rules
 
     if opts.quality:
         # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
@@ -139,11 +139,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
     if unknown:
         raise InputError(Problem(opts.targets.name if opts.targets else "--targets",
                                  f"names no rule of the pack: {', '.join(unknown)}"))
-    if opts.select:
-        missing = [s for s in opts.select if s not in {r.id for r in pack}]
-        if missing:
-            raise InputError(Problem("--select", f"no rule called {', '.join(missing)}"))
-        pack = [r for r in pack if r.id in opts.select]
+    pack = select_rules(pack, opts.select)
     window = collection_year(opts.period) if opts.period else default_period(opts.as_of)
     if opts.out is not None:
         from .reports import check_writable
@@ -167,11 +163,9 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here
         future = future_findings(con)
         if future:
-            from .quality import RESULTS_DDL
+            from .quality import store_findings
 
-            if not opts.quality:
-                con.execute(RESULTS_DDL)
-            con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", future)
+            store_findings(con, future)
             findings += future
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
         locked.close()

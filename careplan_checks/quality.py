@@ -127,6 +127,13 @@ def build_checks(present: set[str], year: str | None = None) -> list[Check]:
     return checks
 
 
+def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
+    """Add result rows to ``quality_results`` (created if the checks did not run), where the report reads them."""
+    con.execute(RESULTS_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    if rows:
+        con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
 RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CHECK_NAME VARCHAR,
     COLUMN_NAME VARCHAR, DESCRIPTION VARCHAR, SUCCESS BOOLEAN, ELEMENT_COUNT BIGINT,
     UNEXPECTED_COUNT BIGINT, ERROR VARCHAR)"""
@@ -171,8 +178,7 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
             rows.append((c.table, c.name, c.column, c.description, bool(r.success),
                          res.get("element_count"), unexpected, "the check could not run" if raised else None))
     con.execute(RESULTS_DDL)
-    if rows:
-        con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    store_findings(con, rows)
     failed = sum(1 for r in rows if not r[4])
     log.info("data quality: %d checks, %d findings", len(rows), failed)
     return rows

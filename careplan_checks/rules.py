@@ -237,12 +237,17 @@ def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None
         problems.extend(check_sql(rules))
     if problems:
         raise InputError(problems)
-    if select:
-        unknown = [s for s in select if s not in seen]
-        if unknown:
-            raise InputError(Problem("--select", f"no rule called {', '.join(unknown)}"))
-        rules = [r for r in rules if r.id in select]
-    return rules
+    return select_rules(rules, select)
+
+
+def select_rules(rules: list[Rule], select: list[str] | None) -> list[Rule]:
+    """The rules named in ``--select`` (all when None); an unknown name is an error naming it."""
+    if not select:
+        return rules
+    unknown = [s for s in select if s not in {r.id for r in rules}]
+    if unknown:
+        raise InputError(Problem("--select", f"no rule called {', '.join(unknown)}"))
+    return [r for r in rules if r.id in select]
 
 
 def check_sql(rules: list[Rule]) -> list[Problem]:

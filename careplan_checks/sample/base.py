@@ -1,0 +1,42 @@
+"""One child's state, shared by the parts of the generator that write each family of tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from .common import Lapses, Writer
+
+
+@dataclass
+class Placement:
+    start: dt.date
+    place: str
+    ls: str
+    rne: str
+    reason_in: str | None = None  # why the previous placement ended
+    end: dt.date | None = None
+
+
+class ChildBase:
+    """What a child's history holds once its structure is built (``structure.Structure``): the
+    table families read it and write their rows, each meeting every rule unless a lapse is seeded."""
+
+    dob: dt.date
+    sex: str
+    start: dt.date
+    end: dt.date | None
+    until: dt.date  # the last day events can be recorded
+    ls: str
+    cin: str
+    short_break: bool
+    placements: list[Placement]
+    structural: tuple[dt.date, str] | None
+    reviews: list[dt.date]
+    sw_change: dt.date | None
+
+    def __init__(self, w: Writer, rng: random.Random, lapses: Lapses, as_of: dt.date, period_start: dt.date,
+                 years: int, workers: list[str]) -> None:
+        self.w, self.rng, self.lapse, self.as_of, self.ps = w, rng, lapses, as_of, period_start
+        self.years, self.workers, self.id = years, workers, lapses.child

@@ -1,0 +1,113 @@
+"""Allocations, reviews, care plans and review requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..calendar import add_working_days
+from .base import ChildBase
+from .common import DAY, FAR, TEAMS, add_months, age_at, days, pick
+
+
+class CarePlanning(ChildBase):
+    def _allocations(self) -> None:
+        rng, L = self.rng, self.lapse
+        sw = rng.choice(self.workers)
+        allocs = [(sw, self.start, self.end)]
+        if rng.random() < 0.3 and (self.until - self.start).days > 150:
+            change = self.start + days(rng.randint(90, (self.until - self.start).days - 30))
+            sw2 = rng.choice([w for w in self.workers if w != sw])
+            allocs = [(sw, self.start, change), (sw2, change, self.end)]
+        self.sw_change = allocs[-1][1] if len(allocs) > 1 else None
+        for worker, s, e in allocs:
+            self.w.add("allocations", CHILD=self.id, ROLE="SW", WORKER_ID=worker,
+                       TEAM=TEAMS[self.workers.index(worker) % len(TEAMS)], START_DATE=s, END_DATE=e)
+            self.w.add("sw_episodes", CHILD=self.id, SW_ID=worker, SW_DECOM=s, SW_DEC=e,
+                       SW_REASON="MANAGE" if e and e != self.end else None)
+            due = add_working_days(s, 10)
+            if (e or FAR) <= due or s > self.as_of:
+                continue
+            granted = L.done("HLTH-05", s, due, s + DAY, lapses=e or FAR, key=worker)
+            if granted is not None and granted > self.as_of:
+                granted = None
+            if granted is None and rng.random() < 0.4:
+                continue  # never even requested
+            requested = s + days(rng.randint(0, 1))
+            if L.wants("DQ-02") and granted is not None and granted > requested + DAY:
+                requested, granted = granted + DAY, requested  # recorded the wrong way round
+                L.record("DQ-02", requested, "health_record_access")
+            self.w.add("health_record_access", CHILD=self.id, WORKER_ID=worker, REQUESTED_DATE=requested,
+                       GRANTED_DATE=granted, ENDED_DATE=e if granted else None,
+                       CONSENT_BASIS=pick(rng, {"PARENT": 50, "COURT": 35, "CHILD": 10, "OTHER": 5}))
+
+    def _reviews(self) -> list[dt.date]:
+        L, s = self.lapse, self.start
+        end = self.end or FAR
+        due = add_working_days(s, 20)
+        reviews: list[dt.date] = []
+        if end <= due:
+            return reviews
+        first = L.done("REV-01", s, due, s + DAY, lapses=end)
+        # The IRO is appointed when care starts, or (a seeded lapse) after the first review.
+        iro: dt.date | None = s
+        if L.wants("REV-03"):
+            iro = L.done("REV-03", s, first or due, s, lapses=end)  # before the first review, held or due
+        if iro is not None and iro <= self.as_of and iro < end:
+            self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=f"I{self.rng.randint(1, 12):03d}",
+                       TEAM="IRO Service", START_DATE=iro, END_DATE=self.end)
+        r = first
+        n = 1
+        while r is not None and r < end and r <= self.as_of:
+            reviews.append(r)
+            due = add_months(r, 3 if n == 1 else 6)
+            if end <= due:
+                break
+            r = L.done("REV-02", r, due, r + days(20), lapses=end)
+            n += 1
+        for r in reviews:
+            age = age_at(self.dob, r)
+            code = "PN0" if age < 4 else pick(self.rng, {"PN1": 55, "PN2": 5, "PN3": 3, "PN4": 5, "PN5": 8,
+                                                            "PN6": 12, "PN7": 12})
+            if L.wants("REV-04") and self.ps <= r <= self.as_of:
+                code = "PN1" if age < 4 else self.rng.choice(["PN0", None])
+                L.record("REV-04", r)
+            dob = self.dob + DAY if (L.wants("QI-02") and r == reviews[-1]) else self.dob
+            self.w.add("reviews", CHILD=self.id, DOB=dob, REVIEW=r, REVIEW_CODE=code)
+        return reviews
+
+    def _care_plans(self) -> None:
+        L, s = self.lapse, self.start
+        end = self.end or FAR
+        due = add_working_days(s, 10)
+        if end <= due:
+            return
+        first = L.done("CP-01", s, due, s, lapses=end)
+        if first is None or first > self.as_of:
+            return
+        for d in [first] + [r for r in self.reviews if r > first]:
+            if d >= end:
+                break
+            parts = {"PERMANENCE_PLAN": "Y", "HEALTH_PLAN": "Y", "PLACEMENT_PLAN": "Y", "CHILD_WISHES_RECORDED": "Y"}
+            role = "SW"
+            in_period = self.ps <= d <= self.as_of
+            if L.wants("CP-02") and in_period:
+                parts[self.rng.choice(list(parts))] = "N"
+                L.record("CP-02", d)
+            elif L.wants("CP-05") and in_period and (self.sw_change is None or d != self.sw_change):
+                role = "TM"
+                L.record("CP-05", d)
+            self.w.add("care_plans", CHILD=self.id, PLAN_DATE=d, PEP="Y" if age_at(self.dob, d) >= 3 else "N",
+                       COORDINATOR_ROLE=role, **parts)
+
+    def _review_requests(self) -> None:
+        L, rng = self.lapse, self.rng
+        if rng.random() > 0.06 and not L.wants("CP-06"):
+            return
+        lo = max(self.start + days(30), self.ps - days(20) if L.wants("CP-06") else self.start)
+        if self.until - days(40) <= lo:
+            return
+        req = lo + days(rng.randint(0, (self.until - days(40) - lo).days))
+        outcome = L.done("CP-06", req, add_working_days(req, 20), req, lapses=FAR)
+        self.w.add("care_plan_review_requests", CHILD=self.id, REQUEST_DATE=req,
+                   OUTCOME_DATE=outcome if outcome and outcome <= self.as_of else None)
+

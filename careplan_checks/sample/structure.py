@@ -1,0 +1,223 @@
+"""A child's structure: age, periods of care, placements and the 903 header and episodes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..calendar import add_working_days
+from .base import ChildBase, Placement
+from .common import (
+    CIN_WEIGHTS,
+    DAY,
+    ETHNIC_WEIGHTS,
+    FAR,
+    LS_WEIGHTS,
+    PLACE_WEIGHTS,
+    PROVIDER,
+    REASONS,
+    add_months,
+    age_at,
+    birthday,
+    days,
+    pick,
+)
+
+
+class Structure(ChildBase):
+    def _profile(self, rule: str | None) -> None:
+        rng, a = self.rng, self.as_of
+        age = min(17.6, max(0.1, rng.triangular(0, 18, 13)))
+        if rule == "LEAVE-01":
+            age = rng.uniform(16.15, 16.85)  # the 16th birthday falls in the period
+        elif rule in ("LEAVE-02", "LEAVE-03", "LEAVE-04"):
+            age = rng.uniform(16.4, 17.9)
+        elif rule in ("LEAVE-06", "LEAVE-07"):
+            age = rng.uniform(17.8, 17.97)  # Staying Put due at 17 years 9 months, referral at 17 and a half
+        elif rule == "LEAVE-05":
+            age = rng.uniform(17.0, 17.9)
+        elif rule == "DQ-03":
+            age = rng.uniform(18.05, 18.3)
+        elif rule in ("PLACE-05", "VIS-03") or (rule == "REV-04" and rng.random() < 0.5):
+            age = rng.uniform(1.6, 3.4)
+        elif rule in ("HLTH-03", "HLTH-04", "PLACE-03", "PLACE-01"):
+            age = rng.uniform(6, 14)
+        elif rule == "MISS-01":
+            age = rng.uniform(12, 16)
+        self.dob = a - days(int(age * 365.25))
+        if self.dob.month == 2 and self.dob.day == 29:
+            self.dob -= DAY
+        earliest = max(self.dob, a - days(int(self.years * 365.25)))
+        span = max((a - earliest).days - 1, 1)
+        self.start = earliest + days(int(rng.random() ** 1.3 * span))
+        # Profiles a lapse needs: enough history, in care at the right time.
+        if rule in ("LEAVE-01", "LEAVE-02", "LEAVE-03", "LEAVE-04", "LEAVE-06", "LEAVE-07", "LEAVE-05", "DQ-03"):
+            self.start = min(self.start, birthday(self.dob, 14) + days(rng.randint(0, 500)))
+        if rule in ("HLTH-03", "HLTH-04"):
+            self.start = min(self.start, a - days(rng.randint(400, 1200)))
+        if rule == "PLACE-03":
+            self.start = a - days(rng.randint(950, 1400)) if rng.random() < 0.5 else a - days(rng.randint(420, 850))
+        if rule in ("REV-01", "CP-01", "HLTH-01", "REV-03", "VIS-03"):
+            self.start = self.ps + days(rng.randint(0, 250))
+        if rule == "PLACE-05":
+            self.start = max(self.start, add_months(a, -29))
+        if rule == "PLACE-01":
+            self.start = a - days(rng.randint(430, 850))
+        self.start = max(self.start, self.dob)
+        self.ls = pick(rng, LS_WEIGHTS)
+        if rule is not None and self.ls == "V3":
+            self.ls = "C2"
+        self.short_break = self.ls == "V3"
+        self.cin = pick(rng, CIN_WEIGHTS)
+        if rule == "LEAVE-07" or (self.short_break and rng.random() < 0.8):
+            self.cin = "N2"
+        self.sex = rng.choices(["M", "F", "1", "2"], weights=[52, 38, 6, 4])[0]
+        # When care ends: open for most; at 18 at the latest (not for the DQ-03 lapse).
+        self.end: dt.date | None = None
+        if rng.random() < 0.25 and (a - self.start).days > 60:
+            self.end = self.start + days(rng.randint(30, (a - self.start).days - 1))
+        if rule in ("LEAVE-01", "LEAVE-02", "LEAVE-03", "LEAVE-04", "LEAVE-06", "LEAVE-07", "DQ-03", "VIS-03",
+                    "PLACE-01", "PLACE-03", "PLACE-05"):
+            self.end = None
+        if rule == "LEAVE-05":
+            lo = max(self.ps, birthday(self.dob, 16), add_working_days(self.start, 25))
+            if lo < a:
+                self.end = lo + days(rng.randint(0, (a - lo).days - 1))
+        eighteen = birthday(self.dob, 18)
+        if eighteen <= a and rule != "DQ-03" and (self.end is None or self.end > eighteen):
+            self.end = eighteen
+        if rule == "DQ-03":
+            self.lapse.record("DQ-03", eighteen)
+
+    def _placements(self, rule: str | None) -> None:
+        rng, a = self.rng, self.as_of
+        last = min(self.end or a, a)
+        first = pick(rng, PLACE_WEIGHTS)
+        ls = self.ls
+        if rule == "LEAVE-06":
+            first = "U4"
+        if rule == "VIS-03" or (not self.short_break and first == "P1" and rng.random() < 0.4):
+            first, ls = "P1", "C1"
+        if self.short_break:
+            first = "U4"
+        self.placements = [Placement(self.start, first, ls, "S")]
+        self.structural: tuple[dt.date, str] | None = None
+        if self.short_break or rule in ("VIS-03", "LEAVE-06"):
+            self._finish()
+            return
+        if rule == "PLACE-05":
+            m1 = max(self.ps, self.start + days(60)) + days(rng.randint(1, 60))
+            m2 = m1 + days(rng.randint(60, 150))
+            if m2 < a and age_at(self.dob, m2) < 5:
+                self._move(m1)
+                self._move(m2)
+                self.lapse.record("PLACE-05", m2)
+                # three placements in the year: measure (a) of PLACE-03 reports it too
+                self.lapse.key.append(("PLACE-03", self.id, m2, "A"))
+            self._finish()
+            return
+        if rule == "PLACE-01":
+            self._move(self.ps + days(rng.randint(0, 200)))
+            self._finish()
+            return
+        if rule == "PLACE-03":
+            if self.start <= add_months(a, -31) and age_at(self.dob, a) < 16:
+                mv = add_months(a, -24) + days(rng.randint(10, 200))
+                mv = min(mv, self.ps - days(1))
+                self._move(mv)
+                self.structural = (self.start, "C")
+            elif self.start < self.ps - days(30) and self.start > add_months(a, -29) \
+                    and age_at(self.dob, self.start) >= 5:
+                m1 = self.ps + days(rng.randint(1, 120))
+                m2 = m1 + days(rng.randint(60, 150))
+                if m2 < a:
+                    self._move(m1)
+                    self._move(m2)
+                    self.structural = (m2, "A")
+            self._finish()
+            return
+        # Ordinary moves, then dropped from the end until the stability measures are met.
+        cursor = self.start
+        for _ in range(rng.choices([0, 1, 2, 3], weights=[62, 24, 10, 4])[0]):
+            gap = (last - cursor).days
+            if gap < 130:
+                break
+            cursor = cursor + days(rng.randint(60, min(gap - 60, 700)))
+            if age_at(self.dob, cursor) < 5 and (cursor - self.placements[-1].start).days < 366:
+                break
+            self._move(cursor)
+        while not self._stable():
+            self.placements.pop()
+        self._finish()
+
+    def _finish(self) -> None:
+        """The last placement lasts as long as the period of care (as the ``placements`` view has it)."""
+        self.placements[-1].end = self.end
+
+    def _move(self, when: dt.date) -> None:
+        prev = self.placements[-1]
+        prev.end = when
+        place = pick(self.rng, PLACE_WEIGHTS)
+        if place == "P1":
+            place = "U6"
+        self.placements.append(Placement(when, place, prev.ls if prev.ls != "C1" else "C2", "P",
+                                         pick(self.rng, REASONS)))
+
+    def _stable(self) -> bool:
+        a = self.as_of
+        if self.end is not None and self.end <= a:
+            return True
+        overlapping = [p for p in self.placements if p.start <= a and (p.end or FAR) > self.ps]
+        if len(overlapping) >= 3:
+            return False
+        last = self.placements[-1]
+        if age_at(self.dob, a) < 16 and self.start <= add_months(a, -30):
+            return last.start <= add_months(a, -24) or last.place in ("A3", "A4", "A5", "A6")
+        return True
+
+    def _write_header_and_episodes(self) -> None:
+        rng = self.rng
+        sex = self.sex
+        self.w.add("header", CHILD=self.id, SEX=sex, DOB=self.dob, ETHNIC=pick(rng, ETHNIC_WEIGHTS),
+                   UPN="UN1" if age_at(self.dob, self.as_of) < 4 else rng.choices(
+                       ["KNOWN", "UN2", "UN3", "UN4", "UN5"], [90, 3, 3, 3, 1])[0],
+                   MOTHER=(rng.choice("0001") if sex in ("F", "2") and age_at(self.dob, self.as_of) > 14 else None))
+        home = f"EG{rng.randint(1, 30)}"
+        eps = []
+        for i, p in enumerate(self.placements):
+            nxt = self.placements[i + 1] if i + 1 < len(self.placements) else None
+            end = nxt.start if nxt else self.end
+            eps.append([p.start, p.rne, p.ls, p.place, end, ("X1" if nxt else self._rec()) if end else None,
+                        nxt.reason_in if nxt else None])
+        # A change of legal status only (RNE L) inside a long placement, for realism.
+        if not self.short_break and len(eps) == 1 and eps[0][2] == "C1" and eps[0][3] != "P1" \
+                and ((eps[0][4] or self.as_of) - eps[0][0]).days > 200:
+            split = eps[0][0] + days(rng.randint(60, ((eps[0][4] or self.as_of) - eps[0][0]).days - 60))
+            eps = [[eps[0][0], "S", "C1", eps[0][3], split, "X1", None],
+                   [split, "L", "C2", eps[0][3], eps[0][4], eps[0][5], None]]
+        for start, rne, ls, place, end, rec, reason in eps:
+            self.w.add("episodes", CHILD=self.id, DECOM=start, RNE=rne, LS=ls, CIN=self.cin, PLACE=place,
+                       PLACE_PROVIDER=PROVIDER.get(place), DEC=end, REC=rec, REASON_PLACE_CHANGE=reason,
+                       HOME_POST=home, PL_POST=f"EG{rng.randint(1, 40)} {rng.randint(1, 9)}")
+
+    def _rec(self) -> str:
+        if self.end == birthday(self.dob, 18):
+            return pick(self.rng, {"E17": 40, "E5": 30, "E6": 20, "E8": 10})
+        if age_at(self.dob, self.end) >= 16:
+            return pick(self.rng, {"E5": 40, "E6": 20, "E4A": 20, "E13": 20})
+        return pick(self.rng, {"E4A": 45, "E13": 10, "E41": 10, "E45": 10, "E11": 10, "E8": 10, "E4B": 5})
+
+    def _overlapping_history(self) -> None:
+        """A recording error long before the period (DQ-01): nothing else is reportable for it."""
+        rng, a = self.rng, self.as_of
+        self.dob = a - days(rng.randint(9 * 365, 14 * 365))
+        start = a - days(rng.randint(3 * 365, 4 * 365))
+        second = start + days(rng.randint(40, 100))
+        self.w.add("header", CHILD=self.id, SEX="F", DOB=self.dob, ETHNIC="WBRI", UPN="KNOWN")
+        self.w.add("episodes", CHILD=self.id, DECOM=start, RNE="S", LS="V2", CIN="N4", PLACE="U6",
+                   PLACE_PROVIDER="PR4", DEC=second + days(30), REC="X1", REASON_PLACE_CHANGE="CARPL")
+        self.w.add("episodes", CHILD=self.id, DECOM=second, RNE="P", LS="V2", CIN="N4", PLACE="U4",
+                   PLACE_PROVIDER="PR1", DEC=second + days(120), REC="E4A")
+        self.lapse.record("DQ-01", second)
+
+    # ------------------------------------------------------------------ events
+

@@ -39,16 +39,23 @@ FROM episode_periods GROUP BY CHILD, PERIOD_NO;
 -- change of legal status only, L), in its own period of care. IS_MOVE marks a move within a period
 -- of care; REASON is the reason the previous placement ended (REASON_PLACE_CHANGE of the previous
 -- episode). EPISODE_NO tells apart two placements of a child that start on the same day.
+-- CARER_START is when the child began living with the same carer: a change of placement with
+-- the same carer (RNE T, or U with a change of legal status) is a new placement in the 903 return
+-- (a foster placement confirmed as long term, U6 to U4), but not a new home, so the visiting rules
+-- count "the first year of the placement" from CARER_START and need no new first-week visit.
 CREATE OR REPLACE VIEW placements AS
 WITH e AS (
     SELECT e.*, p.PERIOD_START, p.PERIOD_END,
            lag(e.REASON_PLACE_CHANGE) OVER (PARTITION BY e.CHILD ORDER BY e.EPISODE_NO) AS PREV_REASON
     FROM episode_periods e JOIN periods_of_care p USING (CHILD, PERIOD_NO)
 ), s AS (
-    SELECT * FROM e WHERE RNE <> 'L'
+    SELECT *, sum(CASE WHEN RNE IN ('T', 'U') AND DECOM > PERIOD_START THEN 0 ELSE 1 END)
+                  OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY EPISODE_NO) AS _carer
+    FROM e WHERE RNE <> 'L'
 )
 SELECT CHILD, PERIOD_NO, EPISODE_NO, DECOM AS PLACEMENT_START,
        coalesce(lead(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO ORDER BY EPISODE_NO), PERIOD_END) AS PLACEMENT_END,
+       min(DECOM) OVER (PARTITION BY CHILD, PERIOD_NO, _carer) AS CARER_START,
        PLACE, LS, RNE, PERIOD_START, PERIOD_END,
        DECOM > PERIOD_START AS IS_MOVE,
        CASE WHEN DECOM > PERIOD_START THEN PREV_REASON END AS REASON,

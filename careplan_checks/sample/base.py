@@ -17,6 +17,10 @@ class Placement:
     rne: str
     reason_in: str | None = None  # why the previous placement ended
     end: dt.date | None = None
+    # what its placement plan says (placement_plans; None: not recorded)
+    until_18: str | None = None
+    long_term_foster: dt.date | None = None
+    visits_agreed: dt.date | None = None
 
 
 class ChildBase:

@@ -38,6 +38,7 @@ class ChildBase:
     placements: list[Placement]
     structural: tuple[dt.date, str] | None
     reviews: list[dt.date]
+    iro: dt.date | None  # when the IRO was allocated
     sw_change: dt.date | None
 
     def __init__(self, w: Writer, rng: random.Random, lapses: Lapses, as_of: dt.date, period_start: dt.date,

@@ -45,6 +45,7 @@ class CarePlanning(ChildBase):
         end = self.end or FAR
         due = add_working_days(s, 20)
         reviews: list[dt.date] = []
+        self.iro = None
         if end <= due:
             return reviews
         first = L.done("REV-01", s, due, s + DAY, lapses=end)
@@ -52,7 +53,8 @@ class CarePlanning(ChildBase):
         iro: dt.date | None = s
         if L.wants("REV-03"):
             iro = L.done("REV-03", s, first or due, s, lapses=end)  # before the first review, held or due
-        if iro is not None and iro <= self.as_of and iro < end:
+        self.iro = iro if iro is not None and iro <= self.as_of and iro < end else None
+        if self.iro is not None:
             self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=f"I{self.rng.randint(1, 12):03d}",
                        TEAM="IRO Service", START_DATE=iro, END_DATE=self.end)
         r = first
@@ -81,13 +83,21 @@ class CarePlanning(ChildBase):
         due = add_working_days(s, 10)
         if end <= due:
             return
-        first = L.done("CP-01", s, due, s, lapses=end)
+        if self.placements[0].ls in ("C1", "C2"):
+            # s.31A: the plan follows the court's timescale, so CP-01 does not check it
+            first = s + days(self.rng.randint(0, 40))
+        elif not L.wants("CP-01") and self.rng.random() < 0.3 and s - days(45) < self.ps:
+            # made before the child was placed (before the period, where CP-02 and CP-05 do not look)
+            first = min(s - days(self.rng.randint(1, 45)), self.ps - DAY)
+        else:
+            first = L.done("CP-01", s, due, s, lapses=end)
         if first is None or first > self.as_of:
             return
         for d in [first] + [r for r in self.reviews if r > first]:
             if d >= end:
                 break
-            parts = {"PERMANENCE_PLAN": "Y", "HEALTH_PLAN": "Y", "PLACEMENT_PLAN": "Y", "CHILD_WISHES_RECORDED": "Y"}
+            parts = {"PERMANENCE_PLAN": "Y", "HEALTH_PLAN": "Y", "PLACEMENT_PLAN": "Y", "CHILD_WISHES_RECORDED": "Y",
+                     "IRO_NAMED": "Y" if self.rng.random() < 0.8 or not self._iro_on(d) else None}
             role = "SW"
             in_period = self.ps <= d <= self.as_of
             if L.wants("CP-02") and in_period:
@@ -96,8 +106,11 @@ class CarePlanning(ChildBase):
             elif L.wants("CP-05") and in_period and (self.sw_change is None or d != self.sw_change):
                 role = "TM"
                 L.record("CP-05", d)
-            self.w.add("care_plans", CHILD=self.id, PLAN_DATE=d, PEP="Y" if age_at(self.dob, d) >= 3 else "N",
-                       COORDINATOR_ROLE=role, **parts)
+            self.w.add("care_plans", CHILD=self.id, PLAN_DATE=d, PEP="Y", COORDINATOR_ROLE=role, **parts)
+
+    def _iro_on(self, d: dt.date) -> bool:
+        """An IRO was allocated on ``d`` (the allocation ``_reviews`` wrote)."""
+        return self.iro is not None and self.iro <= d < (self.end or FAR)
 
     def _review_requests(self) -> None:
         L, rng = self.lapse, self.rng

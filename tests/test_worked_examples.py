@@ -72,12 +72,12 @@ def test_cp01_care_plan_ten_working_days_across_easter_2024():
 
     Placed Thursday 21 March 2024 (day 0). Working days: Fri 22 Mar (1), Mon 25 - Thu 28 Mar (2-5),
     Good Friday 29 Mar and Easter Monday 1 Apr do not count, Tue 2 - Fri 5 Apr (6-9), Mon 8 Apr (10):
-    due Monday 8 April 2024, in the period.
+    due Monday 8 April 2024, in the period. All four are accommodated under s.20 (V2): s.31A does not apply.
     C1 plan 8 Apr: on time. C2 plan 9 Apr: late. C3 no plan: overdue. C4 plan on 20 Mar, the day before
     the placement: "before C is first placed", on time. Population: all four.
     """
     data = {
-        "episodes": [_ep(c, D(2024, 3, 21)) for c in ("C1", "C2", "C3", "C4")],
+        "episodes": [_ep(c, D(2024, 3, 21), ls="V2") for c in ("C1", "C2", "C3", "C4")],
         "care_plans": [{"CHILD": "C1", "PLAN_DATE": D(2024, 4, 8)}, {"CHILD": "C2", "PLAN_DATE": D(2024, 4, 9)},
                        {"CHILD": "C4", "PLAN_DATE": D(2024, 3, 20)}],
     }
@@ -95,11 +95,34 @@ def test_cp01_care_plan_ten_working_days_over_christmas_2024():
     C5 plan 8 Jan: on time. C6 plan 9 Jan: late. Population 2.
     """
     data = {
-        "episodes": [_ep("C5", D(2024, 12, 20)), _ep("C6", D(2024, 12, 20))],
+        "episodes": [_ep("C5", D(2024, 12, 20), ls="V2"), _ep("C6", D(2024, 12, 20), ls="V2")],
         "care_plans": [{"CHILD": "C5", "PLAN_DATE": D(2025, 1, 8)}, {"CHILD": "C6", "PLAN_DATE": D(2025, 1, 9)}],
     }
     keys, population = _run("CP-01", data)
     assert keys == {("C6", D(2024, 12, 20), None)}
+    assert population == 2
+
+
+def test_cp01_a_plan_made_before_placement_and_the_section_31a_exception():
+    """CP-01. CPPCR 2010 reg 4(2): "Except in the case of a child to whom section 31A (care orders: care plans)
+    applies ..., the care plan must be prepared before C is first placed by the responsible authority or, if
+    it is not practicable to do so, within ten working days of the start of the first placement".
+
+    C1, accommodated under s.20 (V2) from Monday 2 September 2024, care plan dated 24 July 2024: prepared
+    before C1 was first placed, so compliant (there is no lower limit on how long before).
+    C2, on an interim care order (C1) from 2 September 2024, no plan: s.31A applies (the plan follows the
+    court's timetable), so it is outside reg 4(2) and outside the population.
+    C3, on remand (J1) from 2 September 2024, no plan: Part 8A applies reg 4 to children on remand. Ten
+    working days: Tue 3 - Fri 6 Sep (1-4), Mon 9 - Fri 13 Sep (5-9), Mon 16 Sep (10): overdue.
+    Population: C1 and C3.
+    """
+    data = {
+        "episodes": [_ep("C1", D(2024, 9, 2), ls="V2"), _ep("C2", D(2024, 9, 2), ls="C1"),
+                     _ep("C3", D(2024, 9, 2), ls="J1", place="K2")],
+        "care_plans": [{"CHILD": "C1", "PLAN_DATE": D(2024, 7, 24)}],
+    }
+    keys, population = _run("CP-01", data)
+    assert keys == {("C3", D(2024, 9, 2), None)}
     assert population == 2
 
 

@@ -12,6 +12,15 @@ Counting convention (README, "The rule pack"): the trigger date is day 0, and
 "within N working days" means on or before the N-th working day after it. A
 trigger on a non-working day counts from the next working day: the first working
 day after a Saturday is the Monday.
+
+School terms (for the termly personal education plan, EDU-01) are a table,
+``school_terms(TERM_START, TERM_END, NAME)``, installed beside the calendar. The
+default is three terms a school year, read from ``term_dates.csv`` beside this
+module: autumn 1 September - 31 December, spring 1 January - 31 March, summer
+1 April - 31 July (August is holiday). Term dates differ between authorities and
+years (Easter moves, half terms, INSET days), so an authority can give its own
+terms in a CSV file (TERM_START, TERM_END as yyyy-mm-dd, NAME): each term given
+replaces every default term it overlaps; the default stays for other years.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 
 import duckdb
@@ -26,6 +36,9 @@ import duckdb
 from .errors import InputError, Problem
 
 FIRST_YEAR, LAST_YEAR = 1990, 2050
+TERM_DEFAULTS = Path(__file__).with_name("term_dates.csv")
+
+Term = tuple[dt.date, dt.date, str]
 
 
 @lru_cache(maxsize=8)
@@ -90,8 +103,65 @@ def add_working_days(day: dt.date, n: int, holidays: dict[dt.date, str] | None =
     return d
 
 
-def install(con: duckdb.DuckDBPyConnection, overrides: Path | None = None) -> None:
-    """Create ``calendar`` (one row per day, 1990-2050) and the working-day macros.
+@lru_cache(maxsize=1)
+def default_terms() -> tuple[Term, ...]:
+    """The shipped default terms for every school year from September FIRST_YEAR to July LAST_YEAR.
+
+    ``term_dates.csv`` gives each term as NAME, FIRST_DAY, LAST_DAY (mm-dd); a term starting in
+    September to December is in the calendar year the school year starts, any other in the next."""
+    with TERM_DEFAULTS.open(newline="", encoding="utf-8") as f:
+        pattern = [(r["NAME"], r["FIRST_DAY"], r["LAST_DAY"]) for r in csv.DictReader(f)]
+    terms: list[Term] = []
+    for year in range(FIRST_YEAR, LAST_YEAR):
+        for name, first, last in pattern:
+            fm, fd = (int(x) for x in first.split("-"))
+            lm, ld = (int(x) for x in last.split("-"))
+            y = year if fm >= 9 else year + 1
+            start, end = dt.date(y, fm, fd), dt.date(y if lm >= fm else y + 1, lm, ld)
+            terms.append((start, end, f"{name} {start.year}"))
+    return tuple(sorted(terms))
+
+
+def read_term_overrides(path: Path | None) -> list[Term]:
+    """A local term-dates file: CSV with TERM_START, TERM_END (yyyy-mm-dd) and NAME, one row a term."""
+    if path is None:
+        return []
+    terms: list[Term] = []
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            for i, row in enumerate(csv.DictReader(f), start=2):
+                row = {(k or "").strip().upper(): (v or "").strip() for k, v in row.items()}
+                days = []
+                for col in ("TERM_START", "TERM_END"):
+                    try:
+                        days.append(dt.date.fromisoformat(row.get(col, "")))
+                    except ValueError:
+                        raise InputError(Problem(path.name, f"{col} is not a yyyy-mm-dd date", line=i,
+                                                 column=col)) from None
+                if days[1] < days[0]:
+                    raise InputError(Problem(path.name, "TERM_END is before TERM_START", line=i, column="TERM_END"))
+                terms.append((days[0], days[1], row.get("NAME") or "term"))
+    except UnicodeDecodeError:
+        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
+    except OSError:
+        raise InputError(Problem(str(path), "the term-dates file could not be read")) from None
+    terms.sort()
+    for (_, e1, n1), (s2, _, n2) in pairwise(terms):
+        if s2 <= e1:
+            raise InputError(Problem(path.name, f"terms '{n1}' and '{n2}' overlap ({s2.isoformat()})"))
+    return terms
+
+
+def school_terms(overrides: Path | None = None) -> list[Term]:
+    """The school terms: the default terms, each replaced where a local term overlaps it."""
+    local = read_term_overrides(overrides)
+    kept = [t for t in default_terms() if not any(s <= t[1] and t[0] <= e for s, e, _ in local)]
+    return sorted(kept + local)
+
+
+def install(con: duckdb.DuckDBPyConnection, overrides: Path | None = None, terms: Path | None = None) -> None:
+    """Create ``calendar`` (one row per day, 1990-2050) and the working-day macros, and the
+    ``school_terms`` table (``terms``: a local term-dates file, see ``school_terms``).
 
     ``calendar.WD_INDEX`` counts working days up to and including each date, so
     "n working days after d" and "working days between a and b" are lookups.
@@ -125,3 +195,5 @@ def install(con: duckdb.DuckDBPyConnection, overrides: Path | None = None) -> No
     # calendar months, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)
     con.execute("CREATE OR REPLACE MACRO add_months(d, n) AS (d::DATE + to_months(n::INTEGER))::DATE")
     con.execute("CREATE OR REPLACE MACRO age_at(dob, d) AS date_sub('year', dob::DATE, d::DATE)")
+    con.execute("CREATE OR REPLACE TABLE school_terms (TERM_START DATE, TERM_END DATE, NAME VARCHAR)")
+    con.executemany("INSERT INTO school_terms VALUES (?, ?, ?)", school_terms(terms))

@@ -292,7 +292,8 @@ def _tables(value: str | None) -> frozenset[str]:
 
 def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | None, select: str | None,
          params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
-         quality: bool = True, out: Path | None = None, suppress_small: int | None = None,
+         term_dates: Path | None = None, quality: bool = True, out: Path | None = None,
+         suppress_small: int | None = None,
          targets: Path | None = None, shared_output: bool = False, wait: float = 300,
          allow_missing: str | None = None, max_row_drop: float = 20, max_rejected: float = 10) -> None:
     from .completeness import NightLimits
@@ -302,7 +303,8 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
     opts = NightOptions(
         extract_dir=extract_dir, as_of=as_of, db=db, rules_dir=rules_dir,
         select=select.split(",") if select else None, params=_params(params), period=period, holidays=holidays,
-        quality=quality, out=out, suppress_small=suppress_small, targets=targets, shared_output=shared_output,
+        term_dates=term_dates, quality=quality, out=out, suppress_small=suppress_small, targets=targets,
+        shared_output=shared_output,
         wait=wait, limits=NightLimits(max_row_drop=max_row_drop / 100, max_rejected=max_rejected / 100,
                                       allow_missing=_tables(allow_missing)))
     night = run_night(opts, _progress)
@@ -373,6 +375,9 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True),
         click.option("--holidays", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
                      help="CSV of local bank-holiday changes: DATE,ACTION(add|remove),NAME."),
+        click.option("--term-dates", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+                     help="CSV of local school terms: TERM_START,TERM_END,NAME (each replaces the default terms "
+                          "it overlaps; EDU-01 checks a PEP each term)."),
         click.option("--no-quality", is_flag=True, help="Skip the data-quality checks."),
         click.option("--out", type=click.Path(path_type=Path), default=Path("careplan-report"), show_default=True,
                      help="Folder for the exception lists, summaries, HTML report and manifest."),
@@ -405,7 +410,8 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @handle_errors
 def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
-        no_quality: bool, out: Path, no_report: bool, suppress_small: int | None, targets: Path | None,
+        term_dates: Path | None, no_quality: bool, out: Path, no_report: bool, suppress_small: int | None,
+        targets: Path | None,
         shared_output: bool, wait: float, allow_missing: str | None, max_row_drop: float,
         max_rejected: float) -> None:
     """Load an extract, run the rules, record the night in the history, write the report; print a summary.
@@ -415,21 +421,23 @@ def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Pa
     before the history or the report is touched.
     """
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
-         not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing,
-         max_row_drop, max_rejected)
+         term_dates, not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait,
+         allow_missing, max_row_drop, max_rejected)
 
 
 @main.command()
 @_run_options
 @handle_errors
 def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tuple[str, ...], period: str | None,
-         fail_on: str | None, fmt: str, holidays: Path | None, no_quality: bool, out: Path, no_report: bool,
+         fail_on: str | None, fmt: str, holidays: Path | None, term_dates: Path | None, no_quality: bool, out: Path,
+         no_report: bool,
          suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float,
          allow_missing: str | None, max_row_drop: float, max_rejected: float) -> None:
     """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
-    _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, not no_quality,
+    _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, term_dates,
+         not no_quality,
          None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing, max_row_drop,
          max_rejected)
 

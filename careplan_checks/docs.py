@@ -86,15 +86,18 @@ def rules_markdown(rules: list, not_checkable: list[dict] | None = None) -> str:
     """The rule reference, for QA officers: what each rule asks, where it comes from, its settings."""
     out = ["# Rule reference", "",
            "Generated from `rules/*.yml` by `careplan-checks rules docs`; do not edit by hand.", "",
-           "| rule | severity | area | title |", "|---|---|---|---|"]
-    out += [f"| [{r.id}](#{r.id.lower()}) | {r.severity} | {r.area} | {r.title} |" for r in rules]
+           verified_summary(rules), "",
+           "| rule | severity | area | title | source read |", "|---|---|---|---|---|"]
+    out += [f"| [{r.id}](#{r.id.lower()}) | {r.severity} | {r.area} | {r.title} | "
+            f"{'yes' if r.source.verified else 'not all of it'} |" for r in rules]
     for r in rules:
         out += ["", f"## {r.id}", "", f"**{r.title}** — severity {r.severity}, area {r.area}, "
                 f"target {r.target:.0%}, counted in {r.counts}.", "", r.requirement.strip(), "",
                 f"*Why it matters:* {r.rationale.strip()}", "",
                 f"*Source:* {r.source.document}: {r.source.reference}"
                 + ("" if r.source.verified else " (wording not verified against the text)"), "",
-                f"*Tables:* {', '.join(r.tables)}"]
+                f"*Tables:* {', '.join(r.tables)}"
+                + (f"; also reads, when present: {', '.join(r.also_reads)}" if r.also_reads else "")]
         if r.parameters:
             out.append("*Parameters* (override with `--param " + r.id + ".NAME=VALUE`): "
                        + ", ".join(f"`{k}` = {v}" for k, v in r.parameters.items()))
@@ -104,6 +107,13 @@ def rules_markdown(rules: list, not_checkable: list[dict] | None = None) -> str:
                 "| item | requirement | what is missing |", "|---|---|---|"]
         out += [f"| {n['id']} | {n['title']} | {n['reason']} |" for n in not_checkable]
     return "\n".join(out).rstrip() + "\n"
+
+
+def verified_summary(rules: list) -> str:
+    """How many rules quote the text they cite: the README states the same sentence."""
+    n = sum(r.source.verified for r in rules)
+    return (f"{n} of the {len(rules)} rules quote or closely paraphrase the text they cite, read in the source "
+            f"(`verified: true`); the other {len(rules) - n} say which part of their source was not read.")
 
 
 def not_checkable(folder: Path) -> list[dict]:

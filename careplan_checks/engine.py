@@ -51,9 +51,10 @@ def collection_year(label: str) -> tuple[dt.date, dt.date]:
     return dt.date(first, 4, 1), dt.date(first + 1, 3, 31)
 
 
-def prepare_database(con: duckdb.DuckDBPyConnection, holidays: Path | None = None) -> None:
+def prepare_database(con: duckdb.DuckDBPyConnection, holidays: Path | None = None,
+                     term_dates: Path | None = None) -> None:
     """Make sure every contract table exists (empty if the extract lacked it), then install the
-    working-day calendar and the shared views."""
+    working-day calendar, the school terms and the shared views."""
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     for t in TABLES:
@@ -61,7 +62,7 @@ def prepare_database(con: duckdb.DuckDBPyConnection, holidays: Path | None = Non
             con.execute(create_table_sql(t).replace("CREATE OR REPLACE TABLE", "CREATE TABLE"))
     if "dropped_rows" not in existing:  # rows the loader dropped, for rules that must not count them as absent
         con.execute("CREATE TABLE dropped_rows (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, CHILD VARCHAR)")
-    install_calendar(con, holidays)
+    install_calendar(con, holidays, term_dates)
     con.execute(resources.files("careplan_checks").joinpath("views.sql").read_text(encoding="utf-8"))
 
 
@@ -73,6 +74,9 @@ class RuleResult:
     population: int = 0
     exceptions: int = 0
     parameters: dict[str, Any] = field(default_factory=dict)
+    #: Tables of the rule's ``also_reads`` absent tonight: it ran without them, so an item of last
+    #: night's that it did not find again is kept, not resolved (the history's carry-over).
+    absent: list[str] = field(default_factory=list)
 
     @property
     def rate(self) -> float | None:
@@ -231,7 +235,7 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
                 || d.FILES || ' could not be loaded; see rejected_rows.csv)'
             FROM (SELECT CHILD, count(*) AS N, string_agg(DISTINCT FILE, ', ' ORDER BY FILE) AS FILES
                   FROM dropped_rows WHERE list_contains($tables, TABLE_NAME) AND CHILD IS NOT NULL GROUP BY CHILD) d
-            WHERE d.CHILD = e.CHILD""", {"tables": list(rule.tables)})
+            WHERE d.CHILD = e.CHILD""", {"tables": rule.reads})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
     except duckdb.Error as e:
@@ -252,4 +256,6 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
     con.execute("INSERT INTO _populations SELECT * FROM _rule_pop")
     n_exc = con.execute("SELECT count(*) FROM _rule_exc").fetchone()[0]
     n_pop = con.execute("SELECT count(*) FROM _rule_pop").fetchone()[0]
-    return RuleResult(rule, "ran", "", n_pop, n_exc, params)
+    absent = [t for t in rule.also_reads if present is not None and t not in present]
+    message = f"ran without {', '.join(absent)} (absent tonight)" if absent else ""
+    return RuleResult(rule, "ran", message, n_pop, n_exc, params, absent)

@@ -136,8 +136,13 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
     # row the loader dropped: an item of last night's that is gone for a child with a dropped row in one
     # of the rule's tables is kept, not checked, rather than resolved by a row that could not be read.
     ran = [r.rule.id for r in results if r.status == "ran"]
+    # A rule that ran without a table it reads when present, which last night had: what it found in that
+    # table is not resolved by the table's absence (a table absent both nights changes nothing).
+    had = {t for (t,) in con.execute(f"SELECT DISTINCT TABLE_NAME FROM {STORE}.run_inputs WHERE RUN_ID = ?",
+                                     [previous]).fetchall()} if previous is not None else set()
+    partial = [r.rule.id for r in results if r.status == "ran" and had.intersection(r.absent)]
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_tables (RULE_ID VARCHAR, TABLE_NAME VARCHAR)")
-    pairs = [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.tables]
+    pairs = [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.reads]
     if pairs:
         con.executemany("INSERT INTO _rule_tables VALUES (?, ?)", pairs)
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns})
@@ -146,10 +151,11 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
         FROM {STORE}.exceptions e JOIN {STORE}.runs p USING (RUN_ID)
         WHERE e.RUN_ID = $previous
           AND (NOT list_contains($ran, e.RULE_ID)
+               OR (list_contains($partial, e.RULE_ID) AND e.FINGERPRINT NOT IN (SELECT FINGERPRINT FROM _exceptions))
                OR (e.FINGERPRINT NOT IN (SELECT FINGERPRINT FROM _exceptions)
                    AND EXISTS (SELECT 1 FROM memory.main.dropped_rows d JOIN _rule_tables t USING (TABLE_NAME)
                                WHERE t.RULE_ID = e.RULE_ID AND d.CHILD = e.CHILD)))""",
-                {"run": run_id, "previous": previous, "ran": ran})
+                {"run": run_id, "previous": previous, "ran": ran, "partial": partial})
     con.execute(f"""INSERT INTO {STORE}.populations SELECT ?, p.*, w.TEAM
         FROM _populations p LEFT JOIN _worker w USING (CHILD)""", [run_id])
     con.execute(f"""INSERT INTO {STORE}.run_inputs (RUN_ID, FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED,

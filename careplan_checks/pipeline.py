@@ -41,6 +41,7 @@ class NightOptions:
     params: dict[str, dict[str, str]] = field(default_factory=dict)
     period: str | None = None
     holidays: Path | None = None
+    term_dates: Path | None = None  # local school terms (EDU-01), CSV TERM_START,TERM_END,NAME
     quality: bool = True
     out: Path | None = None
     suppress_small: int | None = None
@@ -158,7 +159,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
 
             progress("checking data quality")
             findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
-        prepare_database(con, opts.holidays)
+        prepare_database(con, opts.holidays, opts.term_dates)
         progress(f"running {len(pack)} rules")
         results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here
         future = future_findings(con)

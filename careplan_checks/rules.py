@@ -96,6 +96,9 @@ class Rule(BaseModel):
     rationale: str
     requirement: str
     tables: list[str] = Field(min_length=1)
+    #: Tables the rule also reads when they are present: absent, they are empty and the rule still
+    #: runs (a data-quality rule that checks every table it is given), unlike ``tables``.
+    also_reads: list[str] = Field(default_factory=list)
     target: float = Field(default=0.95, ge=0, le=1)
     counts: Literal["working days", "calendar days", "hours", "months"] = "calendar days"
     parameters: dict[str, int | float | str] = Field(default_factory=dict)
@@ -108,7 +111,7 @@ class Rule(BaseModel):
 
     path: Path | None = Field(default=None, exclude=True)
 
-    @field_validator("tables")
+    @field_validator("tables", "also_reads")
     @classmethod
     def _tables(cls, v: list[str]) -> list[str]:
         unknown = [t for t in v if t not in TABLES_BY_NAME]
@@ -116,6 +119,11 @@ class Rule(BaseModel):
             raise ValueError(f"unknown table(s) {', '.join(unknown)}; the contract has "
                              f"{', '.join(TABLES_BY_NAME)}")
         return v
+
+    @property
+    def reads(self) -> list[str]:
+        """Every table the rule reads: those it needs, then those it reads when present."""
+        return [*self.tables, *(t for t in self.also_reads if t not in self.tables)]
 
     @property
     def population_query(self) -> str:

@@ -56,3 +56,24 @@ def test_a_bound_parameter_is_what_detail_says():
     evaluate(con, [rev01], case.as_of, overrides={"REV-01": {"within_working_days": "15"}})
     details = {d for (d,) in con.execute("SELECT DETAIL FROM _exceptions").fetchall()}
     assert details and all("15 working days" in d for d in details), details
+
+
+#: The shared views (views.sql) and the contract tables each reads.
+VIEW_TABLES = {
+    "ordered_episodes": {"episodes"}, "episode_periods": {"episodes"}, "periods_of_care": {"episodes"},
+    "placements": {"episodes"}, "looked_after_on": {"episodes"}, "children": {"header"},
+    "eligibility": {"episodes", "header"},
+}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_every_table_a_rule_reads_is_declared(rule):
+    """A rule is 'not run' when a table in ``tables`` is absent, and its items are kept rather than resolved
+    when a table in ``also_reads`` is: a table its SQL reads but does not declare would do neither."""
+    from careplan_checks.contract import TABLES_BY_NAME
+
+    sql = re.sub(r"--[^\n]*", "", f"{rule.with_ or ''}\n{rule.population}\n{rule.sql}")
+    sql = re.sub(r"'[^']*'", "''", sql)  # table names inside strings (EVENT_KEY labels) are not reads
+    read = {t for t in TABLES_BY_NAME if re.search(rf"\b{t}\b", sql)}
+    read |= {t for view, tables in VIEW_TABLES.items() if re.search(rf"\b{view}\b", sql) for t in tables}
+    assert read <= set(rule.reads), f"{rule.id} reads {sorted(read - set(rule.reads))} without declaring them"

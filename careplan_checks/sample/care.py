@@ -36,9 +36,28 @@ class CarePlanning(ChildBase):
             if L.wants("DQ-02") and granted is not None and granted > requested + DAY:
                 requested, granted = granted + DAY, requested  # recorded the wrong way round
                 L.record("DQ-02", requested, "health_record_access")
+            basis = pick(rng, {"PARENT": 50, "COURT": 35, "CHILD": 10, "OTHER": 5})
+            # Access must hold while the worker stays allocated (HLTH-05): now and then it ends and is
+            # renewed on the day it ends; a seeded lapse ends it and leaves it unrestored, or restores it late.
+            ended, later = e if granted else None, None
+            lo = max(due, granted + DAY) if granted else None
+            hi = min(e or FAR, self.as_of + DAY) - DAY  # before the allocation ends, by the as-of date
+            if lo and granted > requested and hi > lo + DAY:
+                if L.wants("HLTH-05") and hi >= self.ps:
+                    ended = max(lo, self.ps) + days(rng.randint(0, (hi - max(lo, self.ps)).days))
+                    L.record("HLTH-05", ended, worker)
+                    upto = min(self.as_of, (e or FAR) - DAY)
+                    if upto > ended and rng.random() < 0.5:  # restored late
+                        ask = ended - days(rng.randint(0, min(5, (ended - requested).days - 1)))
+                        later = (ask, ended + days(rng.randint(1, (upto - ended).days)))
+                elif rng.random() < 0.06:  # renewed on the day it ended: continuous
+                    ended = lo + days(rng.randint(0, (hi - lo).days))
+                    later = (ended - days(rng.randint(0, min(10, (ended - requested).days - 1))), ended)
             self.w.add("health_record_access", CHILD=self.id, WORKER_ID=worker, REQUESTED_DATE=requested,
-                       GRANTED_DATE=granted, ENDED_DATE=e if granted else None,
-                       CONSENT_BASIS=pick(rng, {"PARENT": 50, "COURT": 35, "CHILD": 10, "OTHER": 5}))
+                       GRANTED_DATE=granted, ENDED_DATE=ended, CONSENT_BASIS=basis)
+            if later:
+                self.w.add("health_record_access", CHILD=self.id, WORKER_ID=worker, REQUESTED_DATE=later[0],
+                           GRANTED_DATE=later[1], ENDED_DATE=e if e and e > later[1] else None, CONSENT_BASIS=basis)
 
     def _reviews(self) -> list[dt.date]:
         L, s = self.lapse, self.start

@@ -2,53 +2,85 @@
 
 from __future__ import annotations
 
-from ..calendar import add_working_days
+import datetime as dt
+
+from ..calendar import add_working_days, default_terms
 from .base import ChildBase
 from .common import DAY, FAR, add_months, age_at, birthday, days
+
+PEP_FROM_AGE = 3  # EDU-01's from_age
+EXEMPT_MONTHS = 3  # HLTH-01 and HLTH-02's exempt_within_months (CPPCR reg 7(2))
+INTERVIEW_DAYS = 3  # MISS-01: 72 hours, counted as whole days after the day of return
 
 
 class HealthAndEducation(ChildBase):
     def _health(self) -> None:
-        L, s = self.lapse, self.start
+        L, s, rng = self.lapse, self.start, self.rng
         end = self.end or FAR
+        # The initial assessment is due before the first review, and within 20 working days at the latest.
         due = add_working_days(s, 20)
+        if self.reviews and self.reviews[0] < due:
+            due = self.reviews[0]
         if end <= due:
             return
-        last = L.done("HLTH-01", s, due, s + DAY, lapses=end)
-        if last is None or last > self.as_of:
-            return
-        self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="IHA", CHECK_DATE=last, STATUS="COMPLETED")
+        # Some children were assessed in the 3 months before care began: no new assessment is owed (reg 7(2)).
+        window = add_months(s, -EXEMPT_MONTHS)
+        last: dt.date | None
+        if not L.wants("HLTH-01") and rng.random() < 0.08 and window > self.dob:
+            last = window if rng.random() < 0.15 else s - days(rng.randint(1, (s - window).days))  # edge: day one
+            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE=rng.choice(["IHA", "RHA"]), CHECK_DATE=last,
+                       STATUS="COMPLETED")
+        else:
+            last = L.done("HLTH-01", s, due, s + DAY, lapses=end)
+            if last is None or last > self.as_of:
+                return
+            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="IHA", CHECK_DATE=last, STATUS="COMPLETED")
         while True:
             due = add_months(last, 6 if age_at(self.dob, last) < 5 else 12)
             if end <= due:
                 break
-            nxt = L.done("HLTH-02", last, due, last + days(60), lapses=end)
+            nxt = L.done("HLTH-02", last, due, max(last + days(60), s), lapses=end)
             if nxt is None or nxt >= end or nxt > self.as_of:
                 break
             self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="RHA", CHECK_DATE=nxt,
-                       STATUS="COMPLETED" if self.rng.random() > 0.04 else "REFUSED")
-            if self.rng.random() > 0.2 and nxt + days(14) < min(end, self.as_of):
+                       STATUS="COMPLETED" if rng.random() > 0.04 else "REFUSED")
+            if rng.random() > 0.2 and nxt + days(14) < min(end, self.as_of):
                 self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="DENTAL", CHECK_DATE=nxt + days(14),
                            STATUS="COMPLETED")
             last = nxt
 
     def _peps(self) -> None:
-        L, s = self.lapse, self.start
-        if age_at(self.dob, s) < 3:
-            return
-        end = min(self.end or FAR, birthday(self.dob, 18))
-        due = add_working_days(s, 10)
-        if end <= due:
-            return
-        pep = L.done("EDU-01", s, due, s, lapses=min(self.end or FAR, FAR), key="INITIAL")
-        kind = "INITIAL"
-        while pep is not None and pep < (self.end or FAR) and pep <= self.as_of:
-            self.w.add("peps", CHILD=self.id, PEP_DATE=pep, PEP_TYPE=kind)
-            kind = "REVIEW"
-            due = add_months(pep, 4)
-            if end <= due:
-                break
-            pep = L.done("EDU-01", pep, due, pep + days(30), lapses=self.end or FAR, key="REVIEW")
+        """An initial PEP for a child of PEP age when care begins, then one in every school term (the
+        default terms) the child is looked after for the whole of, of PEP age and under 18."""
+        L, s, rng = self.lapse, self.start, self.rng
+        end = self.end or FAR
+        adult = birthday(self.dob, 18)
+        initial = None
+        if age_at(self.dob, s) >= PEP_FROM_AGE:
+            due = add_working_days(s, 10)
+            if end > due and adult > due:
+                # late, never skipped: any later PEP would count as the initial one, done late
+                initial = L.done("EDU-01", s, due, s, lapses=end, key="INITIAL", can_skip=False)
+                if initial >= end or initial > self.as_of:
+                    initial = None
+                else:
+                    self.w.add("peps", CHILD=self.id, PEP_DATE=initial, PEP_TYPE="INITIAL")
+        kind = "REVIEW" if initial else "INITIAL"
+        for start, last, _ in default_terms():
+            if start < s or last >= end or start > self.as_of:
+                continue
+            if age_at(self.dob, start) < PEP_FROM_AGE or age_at(self.dob, last) >= 18:
+                continue
+            if initial is not None and start <= initial <= last:
+                continue  # the initial PEP is this term's
+            if L.wants("EDU-01") and self.ps <= last <= self.as_of:
+                L.record("EDU-01", start, "TERM")
+                continue
+            r = rng.random()
+            pep = last if r < 0.1 else start if r < 0.15 else start + days(rng.randint(0, (last - start).days))
+            if pep <= self.as_of:
+                self.w.add("peps", CHILD=self.id, PEP_DATE=pep, PEP_TYPE=kind)
+                kind = "REVIEW"
 
     def _missing(self) -> None:
         L, rng = self.lapse, self.rng
@@ -62,12 +94,26 @@ class HealthAndEducation(ChildBase):
             back = s + days(rng.randint(0, 3))
             kind = "M" if rng.random() < 0.8 or L.wants("MISS-01") else "A"
             self.w.add("missing", CHILD=self.id, DOB=self.dob, MISSING=kind, MIS_START=s, MIS_END=back)
-            if kind == "A" and rng.random() < 0.5:
-                continue  # local policy: away-without-authorisation episodes need no interview
-            offered = L.done("MISS-01", s, back + days(3), back, lapses=FAR) if kind == "M" else back + DAY
-            if offered is None or offered > self.as_of:
+            offered: dt.date | None
+            held: dt.date | None
+            if kind == "A":
+                if rng.random() < 0.5:
+                    continue  # local policy: away-without-authorisation episodes need no interview
+                offered = back + DAY
+                held = offered + days(rng.randint(0, 5)) if rng.random() < 0.7 else None
+            else:
+                due = back + days(INTERVIEW_DAYS)
+                seeded = len(L.key)
+                held = L.done("MISS-01", s, due, back, lapses=FAR, key="HELD")
+                if len(L.key) > seeded and rng.random() < 0.5:
+                    offered = held  # not offered in time either: offered (late) when held, or never
+                    L.record("MISS-01", s, "OFFERED")
+                elif len(L.key) > seeded:
+                    offered = back + days(rng.randint(0, INTERVIEW_DAYS))  # offered in time, not held in time
+                else:
+                    offered = held - days(rng.randint(0, (held - back).days))
+            offered = offered if offered is not None and offered <= self.as_of else None
+            held = held if held is not None and held <= self.as_of else None
+            if offered is None and held is None:
                 continue
-            held = offered + days(rng.randint(0, 5))
-            self.w.add("return_interviews", CHILD=self.id, MIS_START=s, OFFERED_DATE=offered,
-                       HELD_DATE=held if rng.random() < 0.7 and held <= self.as_of else None)
-
+            self.w.add("return_interviews", CHILD=self.id, MIS_START=s, OFFERED_DATE=offered, HELD_DATE=held)

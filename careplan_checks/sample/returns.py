@@ -14,7 +14,7 @@ class Returns(ChildBase):
         if self.start <= year_end - days(365) and (self.end or FAR) > year_end:
             age = age_at(self.dob, year_end)
             sdq, reason = None, None
-            if 4 <= age <= 16:
+            if age >= 4 and age_at(self.dob, D(year_end.year - 1, 4, 1)) <= 16:  # aged 4-16 on a day of the year
                 if L.wants("HLTH-03"):
                     L.record("HLTH-03", year_end)
                 elif rng.random() < 0.85:

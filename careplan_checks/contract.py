@@ -352,7 +352,8 @@ TABLES: tuple[Table, ...] = (
             Column("PLAN_DATE", "date", description="Date of the placement plan (CPPCR reg 9)"),
             _flag("UNTIL_18", "The placement is intended to last until the child is 18 (reg 28(2)(c))"),
             Column("LONG_TERM_FOSTER_DATE", "date",
-                   description="Date the placement was confirmed as a long term foster placement (CPPCR reg 2(1), as amended in 2015)"),
+                   description="Date the placement was confirmed as a long term foster placement "
+                               "(CPPCR reg 2(1), as amended in 2015)"),
             Column("VISITS_AGREED_DATE", "date",
                    description="Date the child agreed to visits at intervals of up to six months (CPPCR reg 28(3A))"),
         ),
@@ -405,7 +406,8 @@ TABLES: tuple[Table, ...] = (
             _child(),
             Column("EVENT", "code", required=True,
                    codes=_codes("NEEDS_ASSESSMENT PATHWAY_PLAN PATHWAY_REVIEW PA_ALLOCATED "
-                                "READINESS_ASSESSMENT CEASE_APPROVAL ADULT_SERVICES_REFERRAL "
+                                "READINESS_ASSESSMENT CEASE_APPROVAL CEASE_APPROVAL_NOMINATED CEASE_APPROVAL_DCS "
+                                "ADULT_SERVICES_REFERRAL "
                                 "STAYING_PUT_OFFERED"),
                    description="Leaving-care event"),
             Column("EVENT_DATE", "date", required=True, description="Date of the event"),

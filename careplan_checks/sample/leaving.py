@@ -25,9 +25,8 @@ class LeavingCare(ChildBase):
         L, rng, a = self.lapse, self.rng, self.as_of
         ef = self.eligible_from()
         end = self.end or FAR
-        if self.end and self.end <= a and 16 <= age_at(self.dob, self.end) <= 17 and \
-                add_working_days(self.start, 20) <= self.end:
-            self._ceasing()
+        if self.end and self.end <= a and 16 <= age_at(self.dob, self.end) <= 17:
+            self._ceasing()  # LEAVE-05: whatever the length of the stay (reg 39(2))
         if ef is None or ef > a:
             return
         events: list[tuple[str, dt.date]] = []
@@ -68,7 +67,8 @@ class LeavingCare(ChildBase):
                 events.append(("STAYING_PUT_OFFERED", offered))
         # LEAVE-07: a disabled young person referred to adult services by 17 and a half.
         seventeen = birthday(self.dob, 17)
-        if self.cin == "N2" and self.start <= seventeen < end and end > add_months(seventeen, 6):
+        if self.cin == "N2" and self.start <= seventeen < end and ef <= seventeen \
+                and end > add_months(seventeen, 6):
             referral = L.done("LEAVE-07", seventeen, add_months(seventeen, 6), max(ef, seventeen - days(60)),
                               lapses=end)
             if referral is not None:
@@ -78,23 +78,42 @@ class LeavingCare(ChildBase):
                 self.w.add("leaving_care", CHILD=self.id, EVENT=event, EVENT_DATE=when)
 
     def _ceasing(self) -> None:
-        """LEAVE-05: readiness assessed and the decision approved before care ends at 16 or 17."""
+        """LEAVE-05: the reg 39(2) assessment before care ends at 16 or 17, and the approval: the director of
+        children's services when not on a care order (reg 39(5)), a nominated officer after 20 working days
+        on one (reg 39(4))."""
         L, rng, end = self.lapse, self.rng, self.end
         assert end is not None
-        missing = None
+        if self.placements[-1].ls not in ("C1", "C2"):
+            approver: str | None = "DCS"
+        elif add_working_days(self.start, 20) <= end:
+            approver = "NOMINATED"
+        else:
+            approver = None  # a short stay on a care order: only the assessment is owed
+        owed = ["READINESS", "APPROVAL"] if approver else ["READINESS"]
+        missing: set[str] = set()
         if L.wants("LEAVE-05") and self.ps <= end <= self.as_of:
-            missing = rng.choice(["READINESS", "APPROVAL"])
-            L.record("LEAVE-05", end, missing)
-            if rng.random() < 0.3:
-                other = "APPROVAL" if missing == "READINESS" else "READINESS"
+            first = rng.choice(owed)
+            missing.add(first)
+            L.record("LEAVE-05", end, first)
+            if len(owed) == 2 and rng.random() < 0.3:
+                other = owed[1] if first == owed[0] else owed[0]
+                missing.add(other)
                 L.key.append(("LEAVE-05", self.id, end, other))
-                missing = "BOTH"
-        if missing not in ("READINESS", "BOTH"):
+        if "READINESS" not in missing:
             self.w.add("leaving_care", CHILD=self.id, EVENT="READINESS_ASSESSMENT",
                        EVENT_DATE=max(self.start, end - days(rng.randint(0, 60))))
-        if missing not in ("APPROVAL", "BOTH"):
-            self.w.add("leaving_care", CHILD=self.id, EVENT="CEASE_APPROVAL",
-                       EVENT_DATE=max(self.start, end - days(rng.randint(0, 9))))
+        when = max(self.start, end - days(rng.randint(0, 9)))
+        if approver is None:
+            if rng.random() < 0.3:  # an approval nobody needed is harmless
+                self.w.add("leaving_care", CHILD=self.id, EVENT="CEASE_APPROVAL", EVENT_DATE=when)
+        elif "APPROVAL" not in missing:
+            event = "CEASE_APPROVAL_DCS" if approver == "DCS" else rng.choice(
+                ["CEASE_APPROVAL_NOMINATED", "CEASE_APPROVAL", "CEASE_APPROVAL_DCS"])
+            self.w.add("leaving_care", CHILD=self.id, EVENT=event, EVENT_DATE=when)
+        elif approver == "DCS" and rng.random() < 0.5:
+            # approved, but not by the director: still the lapse
+            self.w.add("leaving_care", CHILD=self.id, EVENT=rng.choice(["CEASE_APPROVAL_NOMINATED", "CEASE_APPROVAL"]),
+                       EVENT_DATE=when)
 
     # ------------------------------------------------------------------ 903 returns
 

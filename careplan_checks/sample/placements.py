@@ -46,11 +46,14 @@ class PlacementEvents(ChildBase):
         """The placement plan (reg 9): meant to last until 18, confirmed as long-term fostering, the
         child's agreement to visits up to six months apart. Some placements have none recorded."""
         rng = self.rng
-        if p.ls in ("V3", "V4") or rng.random() < 0.3:
+        confirmed = p.long_term_foster  # confirmed as long term with the same carer (an RNE T episode)
+        if p.ls in ("V3", "V4") or (rng.random() < 0.3 and not confirmed):
             return
         long_term = p.place in ("U1", "U4")
         p.until_18 = pick(rng, {"Y": 85, "": 10, "N": 5} if long_term else {"Y": 10, "": 60, "N": 30}) or None
-        if p.until_18 == "Y" and p.place in FOSTER and rng.random() < 0.5:
+        if confirmed:
+            p.until_18 = "Y"
+        elif p.until_18 == "Y" and p.place in FOSTER and rng.random() < 0.5:
             p.long_term_foster = self._recorded(p.start + days(rng.randint(-30, 400)), p)
         if p.long_term_foster and age_at(self.dob, p.long_term_foster) >= 8 and rng.random() < 0.6:
             p.visits_agreed = self._recorded(p.long_term_foster + days(rng.randint(0, 500)), p)

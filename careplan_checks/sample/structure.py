@@ -64,6 +64,8 @@ class Structure(ChildBase):
             self.start = a - days(rng.randint(430, 850))
         self.start = max(self.start, self.dob)
         self.ls = pick(rng, LS_WEIGHTS)
+        if rule == "LEAVE-05" and rng.random() < 0.4:
+            self.ls = "V2"  # accommodated under s.20: the director's approval (reg 39(5))
         if rule is not None and self.ls == "V3":
             self.ls = "C2"
         self.short_break = self.ls == "V3"
@@ -82,6 +84,9 @@ class Structure(ChildBase):
             lo = max(self.ps, birthday(self.dob, 16), add_working_days(self.start, 25))
             if lo < a:
                 self.end = lo + days(rng.randint(0, (a - lo).days - 1))
+                if rng.random() < 0.35:
+                    # a short stay around the 20 working days of reg 39(4): the assessment is owed anyway
+                    self.start = max(self.dob, self.end - days(rng.randint(18, 27)))
         eighteen = birthday(self.dob, 18)
         if eighteen <= a and rule != "DQ-03" and (self.end is None or self.end > eighteen):
             self.end = eighteen
@@ -107,12 +112,18 @@ class Structure(ChildBase):
         if rule == "PLACE-05":
             m1 = max(self.ps, self.start + days(60)) + days(rng.randint(1, 60))
             m2 = m1 + days(rng.randint(60, 150))
-            if m2 < a and age_at(self.dob, m2) < 5:
+            if rng.random() < 0.4:
+                # the calendar-month edge: the second move on the last day of the 12 months from the first
+                m2 = self.ps + days(rng.randint(20, 300))
+                m1 = add_months(m2, -12) + DAY
+                while add_months(m1, 12) <= m2:  # from 29 February the 12 months end a day earlier
+                    m1 += DAY
+            if m1 > self.start + days(30) and m2 < a and age_at(self.dob, m2) < 5:
                 self._move(m1)
                 self._move(m2)
                 self.lapse.record("PLACE-05", m2)
-                # three placements in the year: measure (a) of PLACE-03 reports it too
-                self.lapse.key.append(("PLACE-03", self.id, m2, "A"))
+                if self._placements_in_year() >= 3:  # measure (a) of PLACE-03 reports it too
+                    self.lapse.key.append(("PLACE-03", self.id, m2, "A"))
             self._finish()
             return
         if rule == "PLACE-01":
@@ -124,6 +135,9 @@ class Structure(ChildBase):
                 mv = add_months(a, -24) + days(rng.randint(10, 200))
                 mv = min(mv, self.ps - days(1))
                 self._move(mv)
+                if rng.random() < 0.4:
+                    # placed for adoption, but with the placement before it under 2 years (NI 63)
+                    self._move(self.ps + days(rng.randint(1, 200)), place="A6", ls="E1")
                 self.structural = (self.start, "C")
             elif self.start < self.ps - days(30) and self.start > add_months(a, -29) \
                     and age_at(self.dob, self.start) >= 5:
@@ -142,36 +156,56 @@ class Structure(ChildBase):
             if gap < 130:
                 break
             cursor = cursor + days(rng.randint(60, min(gap - 60, 700)))
-            if age_at(self.dob, cursor) < 5 and (cursor - self.placements[-1].start).days < 366:
-                break
+            year_on = add_months(self.placements[-1].start, 12)
+            if age_at(self.dob, cursor) < 5 and cursor < year_on:
+                # PLACE-05: not 2 moves within 12 calendar months; a near miss exactly 12 months on
+                if rng.random() < 0.5 and year_on < last - days(60):
+                    cursor = year_on
+                else:
+                    break
             self._move(cursor)
         while not self._stable():
             self.placements.pop()
+        # Placed for adoption after 2 years in the placement before: stable under NI 63 (PLACE-03 (c)).
+        prev = self.placements[-1]
+        if self.end is None and age_at(self.dob, a) < 10 and add_months(self.start, 30) <= a \
+                and add_months(prev.start, 24) <= a and rng.random() < 0.15:
+            self._move(self.ps + days(rng.randint(1, 300)), place="A5", ls="E1")
+            if not self._stable() or self.placements[-1].start >= a:
+                self.placements.pop()
+                self.placements[-1].end = None
         self._finish()
 
     def _finish(self) -> None:
         """The last placement lasts as long as the period of care (as the ``placements`` view has it)."""
         self.placements[-1].end = self.end
 
-    def _move(self, when: dt.date) -> None:
+    def _move(self, when: dt.date, place: str | None = None, ls: str | None = None) -> None:
         prev = self.placements[-1]
         prev.end = when
-        place = pick(self.rng, PLACE_WEIGHTS)
-        if place == "P1":
-            place = "U6"
-        self.placements.append(Placement(when, place, prev.ls if prev.ls != "C1" else "C2", "P",
+        if place is None:
+            place = pick(self.rng, PLACE_WEIGHTS)
+            if place == "P1":
+                place = "U6"
+        self.placements.append(Placement(when, place, ls or (prev.ls if prev.ls != "C1" else "C2"), "P",
                                          pick(self.rng, REASONS)))
+
+    def _placements_in_year(self) -> int:
+        """PLACE-03 (a): the placements overlapping the 12 months (the child looked after at the as-of date)."""
+        return sum(1 for p in self.placements if p.start <= self.as_of and (p.end or FAR) > self.ps)
 
     def _stable(self) -> bool:
         a = self.as_of
         if self.end is not None and self.end <= a:
             return True
-        overlapping = [p for p in self.placements if p.start <= a and (p.end or FAR) > self.ps]
-        if len(overlapping) >= 3:
+        if self._placements_in_year() >= 3:
             return False
         last = self.placements[-1]
-        if age_at(self.dob, a) < 16 and self.start <= add_months(a, -30):
-            return last.start <= add_months(a, -24) or last.place in ("A3", "A4", "A5", "A6")
+        if age_at(self.dob, a) < 16 and add_months(self.start, 30) <= a:
+            # NI 63: 2 years in the same placement or, placed for adoption, with the placement before it
+            before = self.placements[-2] if len(self.placements) > 1 else last
+            return add_months(last.start, 24) <= a or (
+                last.place in ("A3", "A4", "A5", "A6") and add_months(before.start, 24) <= a)
         return True
 
     def _write_header_and_episodes(self) -> None:
@@ -194,6 +228,15 @@ class Structure(ChildBase):
             split = eps[0][0] + days(rng.randint(60, ((eps[0][4] or self.as_of) - eps[0][0]).days - 60))
             eps = [[eps[0][0], "S", "C1", eps[0][3], split, "X1", None],
                    [split, "L", "C2", eps[0][3], eps[0][4], eps[0][5], None]]
+        # A foster placement confirmed as long term with the same carer (RNE T, U6 to U4): a new 903
+        # episode, not a new home (VIS-01 and VIS-02 count the placement from the first day with the carer).
+        elif not self.short_break and eps[-1][3] == "U6" and rng.random() < 0.3 \
+                and ((eps[-1][4] or self.as_of) - eps[-1][0]).days > 450:
+            first, last = eps[-1], self.placements[-1]
+            split = first[0] + days(rng.randint(100, ((first[4] or self.as_of) - first[0]).days - 100))
+            last.long_term_foster = split
+            eps[-1:] = [[first[0], first[1], first[2], "U6", split, "X1", "PLACE"],
+                        [split, "T", first[2], "U4", first[4], first[5], first[6]]]
         for start, rne, ls, place, end, rec, reason in eps:
             self.w.add("episodes", CHILD=self.id, DECOM=start, RNE=rne, LS=ls, CIN=self.cin, PLACE=place,
                        PLACE_PROVIDER=PROVIDER.get(place), DEC=end, REC=rec, REASON_PLACE_CHANGE=reason,

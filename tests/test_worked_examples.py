@@ -492,6 +492,51 @@ def test_place05_two_moves_within_twelve_months_under_five():
     assert population == 4
 
 
+def test_place05_twelve_calendar_months_across_a_leap_year():
+    """PLACE-05. "2 or more moves in any 12 months", 12 months by the corresponding-date rule.
+
+    B1 (born 1 Jan 2022) moved 1 Feb 2024 and 31 Jan 2025: 365 days apart, 2024 being a leap year, and
+    both within the 12 months 1 Feb 2024 - 31 Jan 2025: the second move is listed. B2 moved 1 Feb 2024
+    and 1 Feb 2025: the 12 months from 1 Feb 2024 end on 31 Jan 2025, so no 12 months hold both.
+    Population: the moves under 5 in the period (1 Apr 2024 - 31 Mar 2025): one each = 2.
+    """
+    def moves(child: str, first: dt.date, second: dt.date) -> list[dict[str, Any]]:
+        return [_ep(child, D(2023, 6, 1), place="U6", dec=first, rec="X1", reason="CARPL"),
+                _ep(child, first, rne="P", dec=second, rec="X1", reason="CREQO"),
+                _ep(child, second, rne="P", place="U6")]
+
+    data = {
+        "header": [_child("B1", D(2022, 1, 1)), _child("B2", D(2022, 1, 1))],
+        "episodes": [*moves("B1", D(2024, 2, 1), D(2025, 1, 31)), *moves("B2", D(2024, 2, 1), D(2025, 2, 1))],
+    }
+    keys, population = _run("PLACE-05", data)
+    assert keys == {("B1", D(2025, 1, 31), None)}
+    assert population == 2
+
+
+def test_place03_measure_c_placed_for_adoption_counts_with_the_placement_before_it():
+    """PLACE-03 (c). NI 63: a child under 16 looked after for 2.5 years or more is stable if in the same
+    placement for 2 years, or "placed for adoption and their adoptive placement together with their
+    previous placement together last for at least 2 years".
+
+    As of 31 March 2025. S1 (born 1 Jan 2014) looked after from 3 Jan 2022 in U6, U4 from 1 Apr 2024,
+    placed for adoption (A6) from 6 Jan 2025: the adoptive placement and the one before it together began
+    on 1 Apr 2024, under a year: not stable. S2, the same but U4 from 1 Mar 2023: together since 1 Mar
+    2023, more than 2 years: stable.
+    """
+    def history(child: str, before: dt.date) -> list[dict[str, Any]]:
+        return [_ep(child, D(2022, 1, 3), place="U6", dec=before, rec="X1", reason="CARPL"),
+                _ep(child, before, rne="P", dec=D(2025, 1, 6), rec="X1", reason="CARPL"),
+                _ep(child, D(2025, 1, 6), rne="P", ls="E1", place="A6")]
+
+    data = {
+        "header": [_child("S1", D(2014, 1, 1)), _child("S2", D(2014, 1, 1))],
+        "episodes": [*history("S1", D(2024, 4, 1)), *history("S2", D(2023, 3, 1))],
+    }
+    keys, _population = _run("PLACE-03", data)
+    assert {(c, k) for c, _d, k in keys} == {("S1", "C")}
+
+
 # --------------------------------------------------------------------------------------------------
 # HLTH: health
 # --------------------------------------------------------------------------------------------------
@@ -546,22 +591,51 @@ def test_hlth02_review_health_assessments_six_and_twelve_months_month_end_clamp(
     assert population == 4
 
 
-def test_hlth03_sdq_for_children_aged_4_to_16_at_31_march():
-    """HLTH-03. DfE SSDA903 guidance (OC2), as quoted by Essex County Council: an SDQ "for children looked after
-    for 12 months or more at 31 March and aged 4 to 16 inclusive".
+def test_hlth01_an_assessment_in_the_three_months_before_and_an_early_first_review():
+    """HLTH-01. CPPCR 2010 reg 7, as local procedures give it: the first health assessment "must be undertaken
+    before the first placement, or if not reasonably practicable, before the first review unless one has
+    been done within the previous 3 months".
 
-    31 March 2025, no SDQ score or reason for anyone. Birthday edges: C1 (born 31 Mar 2021) is 4 that day:
-    counted. C2 (born 1 Apr 2021) is 3: not counted. C3 (born 1 Apr 2008) is 16 until 1 Apr 2025: counted.
-    C4 (born 31 Mar 2008) is 17 that day: not counted. Population 2.
+    (a) H1 assessed 15 July 2024, looked after from Monday 2 September 2024: within the 3 months before
+    (from 2 June 2024), so no new assessment is owed and the period is not counted.
+    (b) H2 looked after from 2 September 2024, first review held early on Friday 13 September, assessment
+    25 September: after the first review, late, although within 20 working days (due 30 September).
+    H3 the same, assessed on 13 September, the day of the review: on time (the extract has no times).
+    Population: H2 and H3.
+    """
+    data = {
+        "episodes": [_ep(c, D(2024, 9, 2)) for c in ("H1", "H2", "H3")],
+        "health_checks": [
+            {"CHILD": "H1", "CHECK_TYPE": "IHA", "CHECK_DATE": D(2024, 7, 15), "STATUS": "COMPLETED"},
+            {"CHILD": "H2", "CHECK_TYPE": "IHA", "CHECK_DATE": D(2024, 9, 25), "STATUS": "COMPLETED"},
+            {"CHILD": "H3", "CHECK_TYPE": "IHA", "CHECK_DATE": D(2024, 9, 13), "STATUS": "COMPLETED"}],
+        "reviews": [{"CHILD": c, "REVIEW": D(2024, 9, 13)} for c in ("H2", "H3")],
+    }
+    keys, population = _run("HLTH-01", data)
+    assert keys == {("H2", D(2024, 9, 2), None)}
+    assert population == 2
+
+
+def test_hlth03_sdq_for_children_aged_4_to_16_on_a_day_of_the_year():
+    """HLTH-03. SSDA903 guidance (OC2), as quoted by Essex County Council: an SDQ for children looked after for
+    12 months at 31 March and "aged between 4 years old and 16 years old (inclusive) on the date of the last
+    assessment". The extract has no date of assessment, so a child counts who was 4 to 16 on some day of the
+    collection year, 1 April 2024 - 31 March 2025 (validation rule 197B: a score or a reason "should be
+    reported for 4- or 17-year-olds").
+
+    No SDQ score or reason for anyone. Birthday edges: C1 (born 31 Mar 2021) is 4 on 31 Mar 2025: counted.
+    C2 (born 1 Apr 2021) is 3 all year: not counted. C3 (born 1 Apr 2008) is 16 all year: counted. C4 (born
+    31 Mar 2008) is 16 from 1 Apr 2024 until 30 Mar 2025: counted. C5 (born 31 Mar 2007) is 17 all year:
+    not counted. Population 3.
     """
     data = {
         "header": [_child("C1", D(2021, 3, 31)), _child("C2", D(2021, 4, 1)), _child("C3", D(2008, 4, 1)),
-                   _child("C4", D(2008, 3, 31))],
-        "oc2": [{"CHILD": c} for c in ("C1", "C2", "C3", "C4")],
+                   _child("C4", D(2008, 3, 31)), _child("C5", D(2007, 3, 31))],
+        "oc2": [{"CHILD": c} for c in ("C1", "C2", "C3", "C4", "C5")],
     }
     keys, population = _run("HLTH-03", data)
-    assert keys == {("C1", D(2025, 3, 31), None), ("C3", D(2025, 3, 31), None)}
-    assert population == 2
+    assert keys == {("C1", D(2025, 3, 31), None), ("C3", D(2025, 3, 31), None), ("C4", D(2025, 3, 31), None)}
+    assert population == 3
 
 
 def test_hlth05_health_record_access_within_ten_working_days_over_christmas():
@@ -593,16 +667,17 @@ def test_hlth05_health_record_access_within_ten_working_days_over_christmas():
 
 def test_edu01_initial_pep_across_the_summer_bank_holiday_then_termly():
     """EDU-01. CPPCR 2010 reg 5(b)(ii): the care plan includes "the personal education plan", and the care plan
-    is due within ten working days (reg 4(2)); virtual-school guidance (e.g. Oldham): "on becoming
-    looked-after a PEP must be initiated by the Social Worker (within 10 working days) ... and then reviewed
-    termly" (the rule: within 4 calendar months).
+    is due within ten working days (reg 4(2)); virtual-school guidance: the PEP is reviewed each term
+    (Knowsley: "reviewed during the first half term of each term"). Default terms: autumn 1 Sep - 31 Dec,
+    spring 1 Jan - 31 Mar, summer 1 Apr - 31 Jul.
 
     Looked after Monday 19 August 2024. Working days: Tue 20 - Fri 23 Aug (1-4), summer bank holiday
     Mon 26 Aug does not count, Tue 27 - Fri 30 Aug (5-8), Mon 2 Sep (9), Tue 3 Sep (10): first PEP due
-    Tuesday 3 September 2024.
-    C1: PEP 3 Sep (on time), next 3 Jan 2025 (3 Sep + 4 months = 3 Jan: on time).
-    C2: PEP 4 Sep (late), next Monday 6 Jan 2025 (4 Sep + 4 months = Saturday 4 Jan: late).
-    Population: the first PEP and its review for each child = 4.
+    Tuesday 3 September 2024. Terms looked after for the whole of, ending by 31 March 2025: autumn 2024
+    and spring 2025.
+    C1: PEP 3 Sep (on time, and in the autumn term), 3 Jan 2025 (spring): all met.
+    C2: PEP 4 Sep (late; in the autumn term), 6 Jan 2025 (spring): the first PEP only is late.
+    Population: the first PEP and the two terms for each child = 6.
     """
     data = {
         "header": [_child("C1", D(2014, 1, 1)), _child("C2", D(2014, 1, 1))],
@@ -612,51 +687,57 @@ def test_edu01_initial_pep_across_the_summer_bank_holiday_then_termly():
             ("C2", D(2024, 9, 4), "INITIAL"), ("C2", D(2025, 1, 6), "REVIEW"))],
     }
     keys, population = _run("EDU-01", data)
-    assert keys == {("C2", D(2024, 8, 19), "INITIAL"), ("C2", D(2024, 9, 4), "REVIEW")}
-    assert population == 4
+    assert keys == {("C2", D(2024, 8, 19), "INITIAL")}
+    assert population == 6
 
 
-def test_edu01_termly_reviews_month_end_clamp():
-    """EDU-01. Virtual-school guidance: the PEP is "reviewed termly" (the rule: within 4 calendar months).
+def test_edu01_each_term_needs_a_pep_and_the_summer_holiday_is_not_a_gap():
+    """EDU-01. The PEP is reviewed each school term (virtual-school guidance), not every so many months.
 
-    C3, C4 looked after Monday 4 September 2023: first PEP due Monday 18 September 2023 (5-8 Sep 1-4,
-    11-15 Sep 5-9, 18 Sep 10); both held 11 Sep 2023, then 10 Jan 2024 (due 11 Jan), 9 May 2024 (due
-    10 May), 6 Sep 2024 (due 9 Sep), 31 Oct 2024 (due 6 Jan 2025). 31 Oct + 4 months = "31 February", so
-    28 February 2025: C3's next PEP on 28 Feb 2025 is on time, C4's on 3 Mar 2025 late.
-    Population: reviews due in the period (of the PEPs of 10 Jan, 9 May, 6 Sep, 31 Oct 2024): 4 each = 8.
+    C3 and C4 looked after from Monday 4 September 2023, both with PEPs on 11 Sep 2023 and 10 Jan 2024.
+    Terms in the period 1 Apr 2024 - 31 Mar 2025: summer 2024 (1 Apr - 31 Jul), autumn 2024 (1 Sep -
+    31 Dec), spring 2025 (1 Jan - 31 Mar, its last day the as-of date).
+    C3: PEPs 31 Jul 2024 (the summer term's last day), 1 Dec 2024 (autumn; four months and a day later,
+    across the summer holiday) and 1 Jan 2025 (spring's first day): every term met.
+    C4: PEPs 15 May 2024 and 31 Dec 2024 (autumn's last day), none in the spring term: the spring term has
+    ended, on 31 March 2025, without one.
+    Population: three terms each = 6.
     """
-    dates = (D(2023, 9, 11), D(2024, 1, 10), D(2024, 5, 9), D(2024, 9, 6), D(2024, 10, 31))
     data = {
         "header": [_child("C3", D(2014, 1, 1)), _child("C4", D(2014, 1, 1))],
         "episodes": [_ep("C3", D(2023, 9, 4)), _ep("C4", D(2023, 9, 4))],
-        "peps": [*({"CHILD": c, "PEP_DATE": d, "PEP_TYPE": "INITIAL" if d == dates[0] else "REVIEW"}
-                   for c in ("C3", "C4") for d in dates),
-                 {"CHILD": "C3", "PEP_DATE": D(2025, 2, 28), "PEP_TYPE": "REVIEW"},
-                 {"CHILD": "C4", "PEP_DATE": D(2025, 3, 3), "PEP_TYPE": "REVIEW"}],
+        "peps": [{"CHILD": c, "PEP_DATE": d, "PEP_TYPE": "INITIAL" if d == D(2023, 9, 11) else "REVIEW"}
+                 for c, dates in (("C3", (D(2023, 9, 11), D(2024, 1, 10), D(2024, 7, 31), D(2024, 12, 1),
+                                          D(2025, 1, 1))),
+                                  ("C4", (D(2023, 9, 11), D(2024, 1, 10), D(2024, 5, 15), D(2024, 12, 31))))
+                 for d in dates],
     }
     keys, population = _run("EDU-01", data)
-    assert keys == {("C4", D(2024, 10, 31), "REVIEW")}
-    assert population == 8
+    assert keys == {("C4", D(2025, 1, 1), "TERM")}
+    assert population == 6
 
 
 def test_edu01_pep_owed_from_the_third_birthday():
-    """EDU-01. Virtual-school PEP guidance (e.g. Somerset): the PEP "should be completed for children aged 3
-    until the end of the statutory school age"; first PEP within 10 working days, then termly.
+    """EDU-01. Reg 5 sets no lower age for the PEP; the rule starts it at 3 (its parameter from_age), as
+    virtual schools do ("between 3 years and one term and 18 years", Essex).
 
-    Birthday edge: C5 (born 19 Aug 2021) comes into care on the 3rd birthday, Monday 19 August 2024: the
-    first PEP is owed by Tuesday 3 September 2024 (as in the example above), held 3 Sep: on time; reviewed
-    2 Jan 2025 (3 Sep + 4 months = 3 Jan: on time). C6 (born 1 Oct 2022) comes into care on 2 Jan 2025
-    aged 2 and is still 2 on 31 March 2025: no PEP owed yet. Population: C5's first PEP and its review.
+    C5 (born 19 Aug 2021) comes into care on the 3rd birthday, Monday 19 August 2024: the first PEP is owed
+    by Tuesday 3 September 2024 (as above), held 3 Sep: on time, and in the autumn term; spring 2025: PEP
+    2 Jan 2025. C6 (born 1 Oct 2022) comes into care on 2 Jan 2025 aged 2: no PEP owed yet, and the spring
+    term began before care did. C7 (born 10 Jan 2019) looked after since 1 June 2021, aged 2 then, no PEP
+    ever: a PEP is owed in every term beginning after the 3rd birthday; in the period, summer 2024, autumn
+    2024 and spring 2025 have none.
+    Population: C5's first PEP and two terms, C7's three terms = 6.
     """
     data = {
-        "header": [_child("C5", D(2021, 8, 19)), _child("C6", D(2022, 10, 1))],
-        "episodes": [_ep("C5", D(2024, 8, 19)), _ep("C6", D(2025, 1, 2))],
+        "header": [_child("C5", D(2021, 8, 19)), _child("C6", D(2022, 10, 1)), _child("C7", D(2019, 1, 10))],
+        "episodes": [_ep("C5", D(2024, 8, 19)), _ep("C6", D(2025, 1, 2)), _ep("C7", D(2021, 6, 1))],
         "peps": [{"CHILD": "C5", "PEP_DATE": D(2024, 9, 3), "PEP_TYPE": "INITIAL"},
                  {"CHILD": "C5", "PEP_DATE": D(2025, 1, 2), "PEP_TYPE": "REVIEW"}],
     }
     keys, population = _run("EDU-01", data)
-    assert keys == set()
-    assert population == 2
+    assert keys == {("C7", D(2024, 4, 1), "TERM"), ("C7", D(2024, 9, 1), "TERM"), ("C7", D(2025, 1, 1), "TERM")}
+    assert population == 6
 
 
 # --------------------------------------------------------------------------------------------------
@@ -665,47 +746,51 @@ def test_edu01_pep_owed_from_the_third_birthday():
 
 def test_miss01_return_interview_within_72_hours_over_new_year():
     """MISS-01. DfE statutory guidance on children who run away or go missing from home or care (2014): "When a
-    child is found, they must be offered an independent return interview"; local guidance (e.g. Leeds SCP):
-    "This should be offered within 72 hours". 72 hours is counted in hours, not working days: the dates carry
-    no time, so the day of return is day 0 and day 3 is the last day.
+    child is found, they must be offered an independent return interview"; local procedures (e.g. Knowsley):
+    the interview is "conducted within 72 hours of their return". 72 hours is counted in hours, not working
+    days: the dates carry no time, so the day of return is day 0 and day 3 is the last day.
 
     Missing Friday 27 December 2024, back Saturday 28 December: 72 hours end on Tuesday 31 December (bank
-    holidays make no difference). C1 offered 31 Dec: on time. C2 offered 1 Jan 2025: late. C3 was away
-    without authorisation (A), not missing: not counted by default. C4 is still missing: not yet due.
-    Population 2.
+    holidays make no difference). C1 offered 29 Dec and interviewed 31 Dec: both on time. C2 offered 1 Jan
+    2025 and interviewed 2 Jan: both late. C5 offered 29 Dec, interviewed 3 Jan 2025: the offer was in
+    time, the interview late. C3 was away without authorisation (A), not missing: not counted by default.
+    C4 is still missing: not yet due. Population: the interview and the offer for C1, C2 and C5 = 6.
     """
     data = {
         "missing": [
-            {"CHILD": "C1", "MISSING": "M", "MIS_START": D(2024, 12, 27), "MIS_END": D(2024, 12, 28)},
-            {"CHILD": "C2", "MISSING": "M", "MIS_START": D(2024, 12, 27), "MIS_END": D(2024, 12, 28)},
+            *({"CHILD": c, "MISSING": "M", "MIS_START": D(2024, 12, 27), "MIS_END": D(2024, 12, 28)}
+              for c in ("C1", "C2", "C5")),
             {"CHILD": "C3", "MISSING": "A", "MIS_START": D(2024, 12, 27), "MIS_END": D(2024, 12, 28)},
             {"CHILD": "C4", "MISSING": "M", "MIS_START": D(2025, 3, 25)},
         ],
         "return_interviews": [
-            {"CHILD": "C1", "MIS_START": D(2024, 12, 27), "OFFERED_DATE": D(2024, 12, 31)},
-            {"CHILD": "C2", "MIS_START": D(2024, 12, 27), "OFFERED_DATE": D(2025, 1, 1)},
+            {"CHILD": c, "MIS_START": D(2024, 12, 27), "OFFERED_DATE": offered, "HELD_DATE": held}
+            for c, offered, held in (("C1", D(2024, 12, 29), D(2024, 12, 31)), ("C2", D(2025, 1, 1), D(2025, 1, 2)),
+                                     ("C5", D(2024, 12, 29), D(2025, 1, 3)))
         ],
     }
     keys, population = _run("MISS-01", data)
-    assert keys == {("C2", D(2024, 12, 27), None)}
-    assert population == 2
+    assert keys == {("C2", D(2024, 12, 27), "HELD"), ("C2", D(2024, 12, 27), "OFFERED"),
+                    ("C5", D(2024, 12, 27), "HELD")}
+    assert population == 6
 
 
 def test_miss01_return_interview_across_the_end_of_february():
-    """MISS-01. Statutory guidance (2014) and local guidance: return interview offered within 72 hours of the
-    child's return.
+    """MISS-01. As above: the return interview held within 72 hours of the child's return.
 
     Missing 26 February 2025, back Friday 28 February 2025 (2025 is not a leap year): 28 Feb + 3 days =
-    Monday 3 March 2025. C5 offered 3 Mar: on time. C6 never offered: overdue. Population 2.
+    Monday 3 March 2025. C5 offered and interviewed 3 Mar: on time. C6 never offered: both overdue.
+    Population 4.
     """
     data = {
         "missing": [{"CHILD": c, "MISSING": "M", "MIS_START": D(2025, 2, 26), "MIS_END": D(2025, 2, 28)}
                     for c in ("C5", "C6")],
-        "return_interviews": [{"CHILD": "C5", "MIS_START": D(2025, 2, 26), "OFFERED_DATE": D(2025, 3, 3)}],
+        "return_interviews": [{"CHILD": "C5", "MIS_START": D(2025, 2, 26), "OFFERED_DATE": D(2025, 3, 3),
+                               "HELD_DATE": D(2025, 3, 3)}],
     }
     keys, population = _run("MISS-01", data)
-    assert keys == {("C6", D(2025, 2, 26), None)}
-    assert population == 2
+    assert keys == {("C6", D(2025, 2, 26), "HELD"), ("C6", D(2025, 2, 26), "OFFERED")}
+    assert population == 4
 
 
 # --------------------------------------------------------------------------------------------------
@@ -867,36 +952,49 @@ def test_leave04_personal_adviser_within_three_months_clamped():
     assert population == 3
 
 
-def test_leave05_twenty_working_days_in_care_and_the_eighteenth_birthday():
+def test_leave05_whose_approval_the_twenty_working_days_and_the_eighteenth_birthday():
     """LEAVE-05. CPPCR 2010 reg 39(2): "Before deciding to cease to look after C the responsible authority must
     (a) carry out an assessment of the suitability of the proposed arrangements ... (c) ensure that C's
-    wishes and feelings have been ascertained"; reg 39(4): "where C has been a looked after child for at
-    least 20 working days, any decision to cease to look after C must not be put into effect until it has
-    been approved by a nominated officer".
+    wishes and feelings have been ascertained"; reg 39(4): "Subject to paragraph (5), where C has been a
+    looked after child for at least 20 working days, any decision to cease to look after C must not be put
+    into effect until it has been approved by a nominated officer"; reg 39(5): "In any case where C is aged
+    16 or 17 and is not in the care of the local authority, the decision ... must not be put into effect
+    until it has been approved by the responsible authority's director of children's services".
 
-    C1 and C5 (born 1 Jun 2007, aged 17) looked after Monday 2 September 2024 to Monday 30 September 2024:
-    looked after on 2-6, 9-13, 16-20 and 23-27 September, 20 working days, so the approval is required.
-    C1: readiness assessment 16 Sep, approval 30 Sep (the day care ended, before it took effect): both in
-    time. C5: no assessment, approval 1 Oct (after care ended): both missing.
-    Birthday edge: C4 (born 1 Oct 2006) left care on 30 Sep 2024 aged 17, assessed 1 Sep and approved
-    20 Sep: in time. C3, same birthday, left on 1 Oct 2024, the 18th birthday: no longer a child, not
-    counted. Population: two keys each for C1, C4, C5 = 6.
+    C1 and C5 (born 1 Jun 2007, aged 17), accommodated under s.20 (V2), looked after Monday 2 September
+    2024 to Monday 30 September 2024: not in the care of the authority, so the director approves, whatever
+    the length of the stay. C1: assessment 16 Sep, the director's approval 30 Sep (the day care ended,
+    before it took effect): both in time. C5: no assessment, the director's approval 1 Oct (after care
+    ended): both missing.
+    C6 (aged 17, V2) looked after 2 to 26 September 2024, 18 working days after day 0 (3-6, 9-13, 16-20,
+    23-26 Sep): reg 39(2) has no minimum stay, so the assessment is owed: none, an exception; the director
+    approved on 26 Sep. C7 (aged 17) on a full care order (C2) for the same 18 working days, assessed on
+    20 Sep: fewer than 20 working days, so no nominated officer's approval is needed.
+    Birthday edge: C4 (born 1 Oct 2006) on a care order from January 2023, left care on 30 Sep 2024 aged 17,
+    assessed 1 Sep and approved by a nominated officer on 20 Sep: in time. C3, same birthday, left on
+    1 Oct 2024, the 18th birthday: no longer a child, not counted.
+    Population: two keys each for C1, C4, C5 and C6, one (the assessment) for C7 = 9.
     """
     data = {
-        "header": [_child("C1", D(2007, 6, 1)), _child("C5", D(2007, 6, 1)), _child("C4", D(2006, 10, 1)),
-                   _child("C3", D(2006, 10, 1))],
+        "header": [_child("C1", D(2007, 6, 1)), _child("C5", D(2007, 6, 1)), _child("C6", D(2007, 6, 1)),
+                   _child("C7", D(2007, 6, 1)), _child("C4", D(2006, 10, 1)), _child("C3", D(2006, 10, 1))],
         "episodes": [_ep("C1", D(2024, 9, 2), ls="V2", place="K2", dec=D(2024, 9, 30), rec="E4A"),
                      _ep("C5", D(2024, 9, 2), ls="V2", place="K2", dec=D(2024, 9, 30), rec="E4A"),
-                     _ep("C4", D(2023, 1, 2), ls="V2", place="K2", dec=D(2024, 9, 30), rec="E8"),
-                     _ep("C3", D(2023, 1, 2), ls="V2", place="K2", dec=D(2024, 10, 1), rec="E8")],
+                     _ep("C6", D(2024, 9, 2), ls="V2", place="K2", dec=D(2024, 9, 26), rec="E4A"),
+                     _ep("C7", D(2024, 9, 2), ls="C2", place="K2", dec=D(2024, 9, 26), rec="E4A"),
+                     _ep("C4", D(2023, 1, 2), ls="C2", place="K2", dec=D(2024, 9, 30), rec="E8"),
+                     _ep("C3", D(2023, 1, 2), ls="C2", place="K2", dec=D(2024, 10, 1), rec="E8")],
         "leaving_care": [{"CHILD": c, "EVENT": e, "EVENT_DATE": d} for c, e, d in (
-            ("C1", "READINESS_ASSESSMENT", D(2024, 9, 16)), ("C1", "CEASE_APPROVAL", D(2024, 9, 30)),
-            ("C5", "CEASE_APPROVAL", D(2024, 10, 1)),
-            ("C4", "READINESS_ASSESSMENT", D(2024, 9, 1)), ("C4", "CEASE_APPROVAL", D(2024, 9, 20)))],
+            ("C1", "READINESS_ASSESSMENT", D(2024, 9, 16)), ("C1", "CEASE_APPROVAL_DCS", D(2024, 9, 30)),
+            ("C5", "CEASE_APPROVAL_DCS", D(2024, 10, 1)),
+            ("C6", "CEASE_APPROVAL_DCS", D(2024, 9, 26)),
+            ("C7", "READINESS_ASSESSMENT", D(2024, 9, 20)),
+            ("C4", "READINESS_ASSESSMENT", D(2024, 9, 1)), ("C4", "CEASE_APPROVAL_NOMINATED", D(2024, 9, 20)))],
     }
     keys, population = _run("LEAVE-05", data)
-    assert keys == {("C5", D(2024, 9, 30), "READINESS"), ("C5", D(2024, 9, 30), "APPROVAL")}
-    assert population == 6
+    assert keys == {("C5", D(2024, 9, 30), "READINESS"), ("C5", D(2024, 9, 30), "APPROVAL"),
+                    ("C6", D(2024, 9, 26), "READINESS")}
+    assert population == 9
 
 
 def test_leave06_staying_put_offered_three_months_before_eighteen_clamped():

@@ -45,8 +45,7 @@ class LeavingCare(ChildBase):
             if pa != early and na is not None:
                 na = min(na, early)  # ... or, when the adviser is the lapse, the needs assessment does
         if pa is not None and pa < end and pa <= a:
-            self.w.add("allocations", CHILD=self.id, ROLE="PA", WORKER_ID=f"P{rng.randint(1, 20):03d}",
-                       TEAM="Leaving Care", START_DATE=pa, END_DATE=None)
+            self._advisers(pa, min(end, birthday(self.dob, 18)))
             events.append(("PA_ALLOCATED", pa))
         if na is not None:
             events.append(("NEEDS_ASSESSMENT", na))
@@ -76,6 +75,23 @@ class LeavingCare(ChildBase):
         for event, when in events:
             if when <= a and when <= end:
                 self.w.add("leaving_care", CHILD=self.id, EVENT=event, EVENT_DATE=when)
+
+    def _advisers(self, pa: dt.date, owed_until: dt.date) -> None:
+        """The personal adviser from ``pa``; now and then one leaves and another follows (LEAVE-04, REPLACED)."""
+        L, rng, a = self.lapse, self.rng, self.as_of
+        worker = f"P{rng.randint(1, 20):03d}"
+        last = min(owed_until, a) - days(30)
+        if (rng.random() < 0.15 or L.wants("LEAVE-04")) and (last - pa).days > 60:
+            left = pa + days(rng.randint(60, (last - pa).days))
+            self.w.add("allocations", CHILD=self.id, ROLE="PA", WORKER_ID=worker, TEAM="Leaving Care",
+                       START_DATE=pa, END_DATE=left)
+            nxt = L.done("LEAVE-04", left, add_working_days(left, 20), left, lapses=owed_until, key="REPLACED")
+            if nxt is not None and nxt <= a and nxt < owed_until:
+                self.w.add("allocations", CHILD=self.id, ROLE="PA", WORKER_ID=f"P{rng.randint(21, 40):03d}",
+                           TEAM="Leaving Care", START_DATE=nxt, END_DATE=None)
+            return
+        self.w.add("allocations", CHILD=self.id, ROLE="PA", WORKER_ID=worker, TEAM="Leaving Care",
+                   START_DATE=pa, END_DATE=None)
 
     def _ceasing(self) -> None:
         """LEAVE-05: the reg 39(2) assessment before care ends at 16 or 17, and the approval: the director of

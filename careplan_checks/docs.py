@@ -97,7 +97,10 @@ def rules_markdown(rules: list, not_checkable: list[dict] | None = None) -> str:
                 f"*Source:* {r.source.document}: {r.source.reference}"
                 + ("" if r.source.verified else " (wording not verified against the text)"), "",
                 f"*Tables:* {', '.join(r.tables)}"
-                + (f"; also reads, when present: {', '.join(r.also_reads)}" if r.also_reads else "")]
+                + (f"; also reads, when present: {', '.join(r.also_reads)}" if r.also_reads else ""),
+                "*Due soon:* " + ("the items not yet done and due in the next `--due-within` days are listed"
+                                  if r.due_soon else "none: the rule checks what is recorded, not an action owed "
+                                                     "by a date")]
         if r.parameters:
             out.append("*Parameters* (override with `--param " + r.id + ".NAME=VALUE`): "
                        + ", ".join(f"`{k}` = {v}" for k, v in r.parameters.items()))

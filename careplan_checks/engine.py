@@ -31,7 +31,10 @@ log = logging.getLogger(__name__)
 
 #: What the history and the reports need from the connection the rules ran on (temporary tables last).
 HANDED_OVER = ("load_files", "rejected_rows", "dropped_rows", "quality_results", "allocations", "_exceptions",
-               "_populations")
+               "_populations", "_due_soon")
+
+#: Days ahead the due-soon list looks by default (``--due-within``).
+DUE_WITHIN_DAYS = 28
 
 
 def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -164,7 +167,8 @@ def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnect
 
 def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
              period: tuple[dt.date, dt.date] | None = None, present: set[str] | None = None,
-             overrides: dict[str, dict[str, str]] | None = None) -> list[RuleResult]:
+             overrides: dict[str, dict[str, str]] | None = None,
+             due_within: int = DUE_WITHIN_DAYS) -> list[RuleResult]:
     """Run the rules into the temporary tables ``_exceptions`` and ``_populations``.
 
     Nothing permanent is written here: a failing statement would abort a DuckDB transaction,
@@ -183,7 +187,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
         EVENT_KEY VARCHAR, DUE_DATE DATE, DONE_DATE DATE, DAYS_OVERDUE INTEGER, DETAIL VARCHAR, FINGERPRINT VARCHAR)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _populations (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
         EVENT_KEY VARCHAR)""")
-    return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present) for rule in rules]
+    con.execute("""CREATE OR REPLACE TEMP TABLE _due_soon (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
+        EVENT_KEY VARCHAR, DUE_DATE DATE, DAYS_LEFT INTEGER, DETAIL VARCHAR)""")
+    return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present, due_within)
+            for rule in rules]
 
 
 def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dict[str, Any]) -> list[str]:
@@ -192,8 +199,27 @@ def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dic
     return [d[0] for d in con.execute(sql, rule.bind(sql, values)).description]
 
 
+def _due_soon(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any], due_within: int) -> None:
+    """The rule's obligations not yet done whose due date falls in the next ``due_within`` days (after the
+    as-of date, which the exceptions cover), with the days left counted as the rule counts."""
+    name = rule.due_soon
+    columns = _columns(con, rule, f"WITH {rule.with_}\nSELECT * FROM {name}", values)
+    key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in columns else "NULL::VARCHAR"
+    owed = "coalesce(LAPSES, DATE '9999-12-31') > DUE_DATE" if "LAPSES" in columns else "true"
+    left = ("working_days_between($as_of::DATE, DUE_DATE)" if rule.counts == "working days"
+            else "DUE_DATE - $as_of::DATE")
+    sql = f"""WITH {rule.with_}
+        SELECT DISTINCT '{rule.id}', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, ({left})::INTEGER,
+               DETAIL::VARCHAR
+        FROM {name}
+        WHERE (DONE_DATE IS NULL OR DONE_DATE > $as_of::DATE) AND DUE_DATE > $as_of::DATE
+          AND DUE_DATE <= $as_of::DATE + to_days($due_within::INTEGER) AND {owed}"""
+    con.execute(f"INSERT INTO _due_soon {sql}", rule.bind(sql, {**values, "due_within": due_within}))
+
+
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
-              period_end: dt.date, params: dict[str, Any], present: set[str] | None) -> RuleResult:
+              period_end: dt.date, params: dict[str, Any], present: set[str] | None,
+              due_within: int = DUE_WITHIN_DAYS) -> RuleResult:
     if present is not None:
         missing = [t for t in rule.tables if t not in present]
         if missing:
@@ -238,9 +264,13 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
             WHERE d.CHILD = e.CHILD""", {"tables": rule.reads})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
+        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
+        if rule.due_soon:
+            _due_soon(con, rule, values, due_within)
     except duckdb.Error as e:
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
+        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
         message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
@@ -248,6 +278,7 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         WHERE p.CHILD = e.CHILD AND p.EVENT_DATE IS NOT DISTINCT FROM e.EVENT_DATE
           AND p.EVENT_KEY IS NOT DISTINCT FROM e.EVENT_KEY)""").fetchone()[0]
     if outside:  # a fault in the rule: its rate would be wrong, so it is not reported as if it ran
+        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
         message = (f"{outside} exception(s) are not in the rule's population (its population and sql disagree "
                    "on CHILD, EVENT_DATE or EVENT_KEY)")
         log.warning("rule %s errored: %s", rule.id, message)

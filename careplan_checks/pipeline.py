@@ -49,6 +49,7 @@ class NightOptions:
     shared_output: bool = False
     wait: float = 300
     limits: NightLimits = field(default_factory=NightLimits)
+    due_within: int = 28  # days ahead the due-soon list looks (engine.DUE_WITHIN_DAYS)
 
 
 @dataclass
@@ -61,6 +62,7 @@ class Night:
     findings: list[tuple]
     results: list[Any]  # engine.RuleResult
     written: dict[str, Path]
+    due_soon: list[Any] = field(default_factory=list)  # reports.due_soon.DueItem, sorted by due date
 
 
 def read_targets(path: Path | None) -> dict[str, float]:
@@ -129,6 +131,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
     from . import history
     from .engine import collection_year, default_period, evaluate, future_findings, prepare_database, results_connection
     from .load import load_extract
+    from .reports import due_soon
     from .rules import DEFAULT_RULES_DIR, load_rules, select_rules
 
     if opts.quality:
@@ -161,7 +164,8 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
         prepare_database(con, opts.holidays, opts.term_dates)
         progress(f"running {len(pack)} rules")
-        results = evaluate(con, pack, opts.as_of, window, present, opts.params)  # external access off from here
+        results = evaluate(con, pack, opts.as_of, window, present, opts.params,  # external access off from here
+                           due_within=opts.due_within)
         future = future_findings(con)
         if future:
             from .quality import store_findings
@@ -176,6 +180,9 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         try:
             con.execute("BEGIN")
             run_id = history.record_run(con, results, opts.as_of, window, started, sorted(opts.limits.allow_missing))
+            due_soon.build(con, {r.rule.id: (r.rule.title, r.rule.severity, r.rule.counts)
+                                 for r in results if r.status == "ran"})
+            due_items = due_soon.items(con)
             if opts.out is not None:
                 from .reports import stage_reports
 
@@ -192,4 +199,4 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         written = staged.publish() if staged is not None else {}
     finally:
         con.close()
-    return Night(run_id, opts.as_of, report, findings, results, written)
+    return Night(run_id, opts.as_of, report, findings, results, written, due_items)

@@ -38,11 +38,19 @@ def run_case(rule: Rule, case: Case, parameters: dict[str, Any] | None = None,
             f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
             [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
     values = {**case.parameters, **(parameters or {})}
-    results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in values.items()}})
+    results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in values.items()}},
+                       due_within=case.due_within)
     result = results[0]
     if result.status != "ran":
         raise AssertionError(f"{rule.id} did not run: {result.status} {result.message}")
     keys = {(c, d, k) for c, d, k in con.execute("SELECT CHILD, EVENT_DATE, EVENT_KEY FROM _exceptions").fetchall()}
+    if case.due_soon is not None:
+        due = {(c, d, k, n) for c, d, k, n in con.execute(
+            "SELECT CHILD, EVENT_DATE, EVENT_KEY, DAYS_LEFT FROM _due_soon").fetchall()}
+        want = {(str(e["CHILD"]), e["EVENT_DATE"], None if e.get("EVENT_KEY") is None else str(e["EVENT_KEY"]),
+                 e["DAYS_LEFT"]) for e in case.due_soon}
+        assert due == want, (f"{rule.id} / {case.name}: due soon missing {sorted(want - due)}, "
+                             f"unexpected {sorted(due - want)}")
     return keys, result.population
 
 

@@ -62,6 +62,10 @@ class Case(BaseModel):
     data: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)
     expect: list[dict[str, Any]]
     population: int | None = None
+    #: The items due in the next ``due_within`` days (CHILD, EVENT_DATE, [EVENT_KEY], DAYS_LEFT), checked
+    #: when given: the rule's ``due_soon`` list.
+    due_soon: list[dict[str, Any]] | None = None
+    due_within: int = 28
 
     @field_validator("data")
     @classmethod
@@ -74,6 +78,14 @@ class Case(BaseModel):
                 extra = set(row) - cols
                 if extra:
                     raise ValueError(f"table '{table}' has no column(s) {', '.join(sorted(extra))}")
+        return v
+
+    @field_validator("due_soon")
+    @classmethod
+    def _due_keys(cls, v: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        for item in v or []:
+            if not {"CHILD", "EVENT_DATE", "DAYS_LEFT"} <= set(item):
+                raise ValueError("each expected due-soon item needs CHILD, EVENT_DATE and DAYS_LEFT")
         return v
 
     @field_validator("expect")
@@ -107,6 +119,10 @@ class Rule(BaseModel):
     with_: str | None = Field(default=None, alias="with")
     population: str
     sql: str
+    #: The ``with`` expression that lists the rule's obligations (CHILD, EVENT_DATE, [EVENT_KEY], DUE_DATE,
+    #: DONE_DATE, DETAIL, [LAPSES]): the engine lists those not yet done and due in the next days (due
+    #: soon) from it. Empty for a rule that checks what is recorded rather than an action owed by a date.
+    due_soon: str | None = None
     tests: list[Case] = Field(min_length=2)
 
     path: Path | None = Field(default=None, exclude=True)
@@ -155,6 +171,19 @@ class Rule(BaseModel):
         if clash:
             raise ValueError(f"{', '.join(clash)} is provided by the engine and cannot be a rule parameter")
         return v
+
+    @model_validator(mode="after")
+    def _due_soon_cases_need_a_due_soon_list(self) -> Rule:
+        if self.due_soon is None and any(c.due_soon is not None for c in self.tests):
+            raise ValueError("a case expects due_soon items, but the rule has no due_soon expression")
+        return self
+
+    @model_validator(mode="after")
+    def _due_soon_names_an_expression(self) -> Rule:
+        if self.due_soon is not None and not re.search(rf"(^|,)\s*{re.escape(self.due_soon)}\s+AS\s*\(",
+                                                       self.with_ or "", re.IGNORECASE | re.MULTILINE):
+            raise ValueError(f"due_soon names '{self.due_soon}', which is not an expression in 'with'")
+        return self
 
     @model_validator(mode="after")
     def _cases(self) -> Rule:

@@ -1,0 +1,57 @@
+"""What falls due next: the obligations not yet done whose due date is in the next days.
+
+The exception list says what already went wrong; team managers plan from this one. The engine
+lists each obligation rule's items due within ``--due-within`` days of the as-of date
+(``engine._due_soon``, from the expression a rule names in ``due_soon``); here they are joined
+to the child's team and social worker at the as-of date and sorted by due date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import NamedTuple
+
+import duckdb
+
+#: The columns of due_soon.csv and of the workbook's "Due soon" sheet, in order.
+DUE_SOON_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_LEFT", "COUNTED_IN",
+                    "DETAIL", "TEAM", "WORKER_ID")
+
+
+class DueItem(NamedTuple):
+    """One obligation falling due: the child, what is owed, by when, and who holds the case."""
+
+    rule_id: str
+    title: str
+    severity: str
+    child: str
+    event_date: dt.date
+    due_date: dt.date
+    days_left: int
+    counted_in: str
+    detail: str
+    team: str | None
+    worker_id: str | None
+
+
+def build(con: duckdb.DuckDBPyConnection, titles: dict[str, tuple[str, str, str]]) -> None:
+    """Create ``report_due_soon`` from the engine's ``_due_soon`` and the history's ``_worker`` (the social
+    worker allocated at the as-of date, made by ``history.record_run``). ``titles``: rule id to
+    (title, severity, counts)."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _due_rules (RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR, "
+                "COUNTED_IN VARCHAR)")
+    if titles:
+        con.executemany("INSERT INTO _due_rules VALUES (?, ?, ?, ?)",
+                        [[rule_id, *values] for rule_id, values in titles.items()])
+    con.execute("""CREATE OR REPLACE TEMP TABLE report_due_soon AS
+        SELECT d.RULE_ID, r.TITLE, r.SEVERITY, d.CHILD, d.EVENT_DATE, d.DUE_DATE, d.DAYS_LEFT, r.COUNTED_IN,
+               d.DETAIL, w.TEAM, w.WORKER_ID, d.EVENT_KEY
+        FROM _due_soon d JOIN _due_rules r USING (RULE_ID) LEFT JOIN _worker w USING (CHILD)
+        ORDER BY d.DUE_DATE, d.RULE_ID, d.CHILD, d.EVENT_DATE, d.EVENT_KEY NULLS FIRST""")
+
+
+def items(con: duckdb.DuckDBPyConnection) -> list[DueItem]:
+    """The rows of ``report_due_soon`` (``build`` first), as typed items for callers of the pipeline."""
+    rows = con.execute(f"SELECT {', '.join(DUE_SOON_COLUMNS)} FROM report_due_soon "
+                       "ORDER BY DUE_DATE, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST").fetchall()
+    return [DueItem(*row) for row in rows]

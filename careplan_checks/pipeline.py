@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import interrupt
 from .completeness import NightLimits, refuse_if_incomplete
@@ -52,6 +52,22 @@ class NightOptions:
     due_within: int = 28  # days ahead the due-soon list looks (engine.DUE_WITHIN_DAYS)
 
 
+class ExceptionItem(NamedTuple):
+    """One exception found tonight, with the child's team and social worker at the as-of date."""
+
+    rule_id: str
+    child: str
+    event_date: dt.date
+    event_key: str | None
+    due_date: dt.date | None
+    done_date: dt.date | None
+    days_overdue: int
+    detail: str
+    team: str | None
+    worker_id: str | None
+    fingerprint: str
+
+
 @dataclass
 class Night:
     """What a night produced, for the command line (or any caller) to print."""
@@ -63,6 +79,7 @@ class Night:
     results: list[Any]  # engine.RuleResult
     written: dict[str, Path]
     due_soon: list[Any] = field(default_factory=list)  # reports.due_soon.DueItem, sorted by due date
+    exceptions: list[ExceptionItem] = field(default_factory=list)  # tonight's, by rule, child and date
 
 
 def read_targets(path: Path | None) -> dict[str, float]:
@@ -104,8 +121,16 @@ def _import_gx() -> None:
 
 
 def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: None) -> Night:
-    """Run one night. Raises ``InputError`` (the night refused: exit 2), ``interrupt.Interrupted``
-    (130/143) or any other exception (failed); each is recorded in the history when it has one."""
+    """Run one night: the function the command line calls, and the one to call from a scheduler
+    (Airflow, Dagster) or a notebook.
+
+    ``opts`` says where the extract is, the as-of date and everything else the command line can set
+    (``NightOptions``). The result is a ``Night``: per-rule results (``engine.RuleResult``: status,
+    population, exceptions, rate), tonight's exceptions and the items due soon (typed rows with the
+    child's team and worker), the data-quality findings, the load report and the output files written.
+    Raises ``InputError`` (the night refused: exit 2), ``interrupt.Interrupted`` (130/143) or any other
+    exception (failed); each is recorded in the history when it has one. Signals are handled only when
+    called from the main thread. ``progress`` receives one line per stage."""
     from . import history
 
     started = dt.datetime.now()
@@ -183,6 +208,11 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             due_soon.build(con, {r.rule.id: (r.rule.title, r.rule.severity, r.rule.counts)
                                  for r in results if r.status == "ran"})
             due_items = due_soon.items(con)
+            found = [ExceptionItem(*row) for row in con.execute("""
+                SELECT e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
+                       e.DETAIL, w.TEAM, w.WORKER_ID, e.FINGERPRINT
+                FROM _exceptions e LEFT JOIN _worker w USING (CHILD)
+                ORDER BY e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY NULLS FIRST""").fetchall()]
             if opts.out is not None:
                 from .reports import stage_reports
 
@@ -199,4 +229,4 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         written = staged.publish() if staged is not None else {}
     finally:
         con.close()
-    return Night(run_id, opts.as_of, report, findings, results, written, due_items)
+    return Night(run_id, opts.as_of, report, findings, results, written, due_items, found)

@@ -53,3 +53,17 @@ def test_the_window_is_the_callers_to_set(tmp_path: Path):
     assert [i.rule_id for i in run_night(opts).due_soon] == ["VIS-01"]  # due in 3 days: in; 28 days: out
     opts.due_within = 2
     assert run_night(opts).due_soon == []
+
+
+def test_the_readme_python_example_runs_as_written(monkeypatch, capsys):
+    """README, "From Python": the example, run from the repository folder, prints the night's figures."""
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## From Python", 1)[1]
+    (code,) = re.findall(r"```python\n(.*?)```", section.split("\n## ", 1)[0], re.DOTALL)
+    monkeypatch.chdir(REPO)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\d+ exceptions; \d+ items due in 28 days", printed[0]), printed
+    assert len(printed) == 4 and all(re.match(r"\d{4}-\d\d-\d\d [A-Z]+-\d\d C\d+ ", line) for line in printed[1:])

@@ -74,10 +74,15 @@ def safe_message(message: str) -> str:
 def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:
     if value is None:
         return None
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value.strip())
+    if not m:
+        raise click.BadParameter("give a date as YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value)
+        return dt.date(*(int(g) for g in m.groups()))
     except ValueError:
-        raise click.BadParameter("give a date as YYYY-MM-DD") from None
+        raise click.BadParameter(f"{value.strip()} is not a date: there is no such day") from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -87,8 +92,9 @@ def main(verbose: int) -> None:
     """Check looked-after children's care plans against NICE/SCIE guidance and the
     statutory timescales, and list exactly which children's plans fall short."""
     level = logging.WARNING - 10 * verbose
-    logging.basicConfig(level=max(level, logging.DEBUG), stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    # -v and -vv are for this tool's own lines; other libraries (Great Expectations above all) keep to
+    # warnings, so that their internal bookkeeping does not bury ours.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("careplan_checks").setLevel(max(level, logging.DEBUG))
 
 
@@ -97,7 +103,7 @@ def main(verbose: int) -> None:
 
 @main.command()
 @click.argument("extract_dir", type=click.Path(path_type=Path))
-@click.option("--db", type=click.Path(path_type=Path), default=None,
+@click.option("--db", type=click.Path(path_type=Path), default=None, metavar="FILE",
               help="Load into this DuckDB file (default: in memory only).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
@@ -153,7 +159,7 @@ def format_load_summary(report: Any) -> str:
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @click.option("--children", type=click.IntRange(1), default=200, show_default=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--as-of", callback=_date, default="2025-03-31", show_default=True,
+@click.option("--as-of", callback=_date, default="2025-03-31", show_default=True, metavar="DATE",
               help="The date the extract is taken (YYYY-MM-DD).")
 @click.option("--years", type=click.IntRange(1, 20), default=5, show_default=True, help="Years of history.")
 @handle_errors
@@ -166,8 +172,9 @@ def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int) 
 
 
 @main.command()
-@click.option("--out", type=click.Path(path_type=Path), default=Path("docs"), show_default=True)
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, help="Rules folder.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs"), show_default=True, metavar="DIR")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Rules folder.")
 @handle_errors
 def docs(out: Path, rules_dir: Path | None) -> None:
     """Write the reference documents generated from the code (contract.md, rules.md)."""
@@ -182,7 +189,7 @@ def docs(out: Path, rules_dir: Path | None) -> None:
 
 # -------------------------------------------------------------------- rules
 
-_rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None,
+_rules_option = click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
                              help="Folder of rule files (default: the built-in rule pack).")
 
 
@@ -246,7 +253,8 @@ def rules_test(rule_ids: tuple[str, ...], rules_dir: Path | None) -> None:
 
 @rules.command("docs")
 @_rules_option
-@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/rules.md"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("docs/rules.md"), show_default=True,
+              metavar="FILE")
 @handle_errors
 def rules_docs(rules_dir: Path | None, out: Path) -> None:
     """Write the rule reference (docs/rules.md) from the rule files."""
@@ -295,7 +303,8 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
          term_dates: Path | None = None, quality: bool = True, out: Path | None = None,
          suppress_small: int | None = None,
          targets: Path | None = None, shared_output: bool = False, wait: float = 300,
-         allow_missing: str | None = None, max_row_drop: float = 20, max_rejected: float = 10) -> None:
+         allow_missing: str | None = None, max_row_drop: float = 20, max_rejected: float = 10,
+         due_within: int = 28) -> None:
     from .completeness import NightLimits
     from .pipeline import NightOptions, run_night
     from .rules import SEVERITY_ORDER
@@ -306,22 +315,25 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
         term_dates=term_dates, quality=quality, out=out, suppress_small=suppress_small, targets=targets,
         shared_output=shared_output,
         wait=wait, limits=NightLimits(max_row_drop=max_row_drop / 100, max_rejected=max_rejected / 100,
-                                      allow_missing=_tables(allow_missing)))
+                                      allow_missing=_tables(allow_missing)),
+        due_within=due_within)
     night = run_night(opts, _progress)
     report, results, findings, written = night.load, night.results, night.findings, night.written
     if fmt == "json":
         click.echo(json.dumps({
             "run_id": night.run_id, "as_of": as_of.isoformat(),
             "rows_read": report.rows_read, "rows_dropped": report.rows_rejected, "cells_emptied": report.cells_emptied,
-            "quality_findings": len(findings),
+            "quality_findings": len(findings), "due_within_days": due_within, "due_soon": len(night.due_soon),
             "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
                        "population": r.population, "exceptions": r.exceptions, "rate": r.rate} for r in results],
             "outputs": {name: str(path) for name, path in written.items()},
         }, indent=2))
     else:
-        click.echo(f"as of {as_of}: {report.rows_read} rows read, {report.rows_rejected} dropped, "
-                   f"{report.cells_emptied} cells emptied, "
-                   f"{len(findings)} data-quality findings")
+        click.echo(f"as of {as_of}: {plural(report.rows_read, 'row')} read, {report.rows_rejected} dropped, "
+                   f"{plural(report.cells_emptied, 'cell')} emptied, "
+                   f"{plural(len(findings), 'data-quality finding')}")
+        for name, reason in report.ignored:
+            click.echo(f"ignored {name}: {reason}")
         click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
         for r in results:
             if r.status == "ran":
@@ -330,20 +342,27 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
             else:
                 click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.status}: {r.message}")
         total = sum(r.exceptions for r in results)
-        click.echo(f"{total} exceptions in {sum(r.status == 'ran' for r in results)} rules "
+        click.echo(f"{plural(total, 'exception')} in {plural(sum(r.status == 'ran' for r in results), 'rule')} "
                    f"({sum(r.status == 'not run' for r in results)} not run, "
                    f"{sum(r.status == 'errored' for r in results)} errored)")
+        click.echo(f"{plural(len(night.due_soon), 'item')} due in the next {plural(due_within, 'day')} "
+                   "(not yet done)")
         if out is not None:
             click.echo(f"report written to {out}/report.html ({len(written)} files)")
     errored = [r.rule.id for r in results if r.status == "errored"]
     if errored:
-        click.echo(f"error: {len(errored)} rule(s) errored: {', '.join(errored)}; the other rules ran and are "
+        click.echo(f"error: {plural(len(errored), 'rule')} errored: {', '.join(errored)}; the other rules ran and are "
                    "reported", err=True)
         sys.exit(3)  # never hidden behind 0 or 1
     if fail_on:
         limit = SEVERITY_ORDER[fail_on]
         if any(r.exceptions and SEVERITY_ORDER[r.rule.severity] >= limit for r in results):
             sys.exit(1)
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """'1 exception', '2 exceptions': a count with its noun."""
+    return f"{n} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def format_rate(rate: float | None, exceptions: int = 0) -> str:
@@ -361,14 +380,15 @@ def format_rate(rate: float | None, exceptions: int = 0) -> str:
 
 def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed([
-        click.option("--db", type=click.Path(path_type=Path), default=None,
+        click.option("--db", type=click.Path(path_type=Path), default=None, metavar="FILE",
                      help="History database: runs, exceptions and reviews across nights (default: none, in memory)."),
-        click.option("--wait", type=click.FloatRange(0), default=300, show_default=True,
+        click.option("--wait", type=click.FloatRange(0), default=300, show_default=True, metavar="SECONDS",
                      help="Seconds to wait while another run is writing to the history database."),
         _rules_option,
-        click.option("--select", default=None, help="Only these rules: ID,ID,..."),
-        click.option("--param", "params", multiple=True, help="Override a rule parameter: RULE.NAME=VALUE."),
-        click.option("--period", default=None, help="A DfE collection year such as 2024-25 "
+        click.option("--select", default=None, metavar="ID,...", help="Only these rules: ID,ID,..."),
+        click.option("--param", "params", multiple=True, metavar="RULE.NAME=VALUE",
+                     help="Override a rule parameter: RULE.NAME=VALUE."),
+        click.option("--period", default=None, metavar="YEAR", help="A DfE collection year such as 2024-25 "
                      "(default: the 12 months ending on the as-of date)."),
         click.option("--fail-on", type=click.Choice(SEVERITIES), default=None,
                      help="Exit 1 if a rule at or above this severity has exceptions."),
@@ -380,9 +400,10 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                           "it overlaps; EDU-01 checks a PEP each term)."),
         click.option("--no-quality", is_flag=True, help="Skip the data-quality checks."),
         click.option("--out", type=click.Path(path_type=Path), default=Path("careplan-report"), show_default=True,
+                     metavar="DIR",
                      help="Folder for the exception lists, summaries, HTML report and manifest."),
         click.option("--no-report", is_flag=True, help="Print the summary only; write no files."),
-        click.option("--suppress-small", type=click.IntRange(2), default=None,
+        click.option("--suppress-small", type=click.IntRange(2), default=None, metavar="N",
                      help="Show counts from 1 to N-1 in the summary tables as [c] (for tables that leave the "
                           "authority)."),
         click.option("--targets", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
@@ -395,6 +416,8 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-row-drop", type=click.FloatRange(0, 100), default=20, show_default=True,
                      metavar="PERCENT", help="Refuse the night if a table has this much fewer rows than on the "
                                              "last successful night."),
+        click.option("--due-within", type=click.IntRange(0, 366), default=28, show_default=True, metavar="DAYS",
+                     help="List the obligations not yet done that fall due in the next DAYS days (due soon)."),
         click.option("--max-rejected", type=click.FloatRange(0, 100), default=10, show_default=True,
                      metavar="PERCENT", help="Refuse the night if more than this share of a table's rows is "
                                              "rejected."),
@@ -405,24 +428,30 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command()
 @click.argument("extract_dir", type=click.Path(path_type=Path))
-@click.option("--as-of", callback=_date, default=None, help="The date checked at (YYYY-MM-DD; default today).")
+@click.option("--as-of", callback=_date, default=None, metavar="DATE",
+              help="The date checked at (YYYY-MM-DD; default today).")
+@click.option("--allow-future", is_flag=True, help="Allow an as-of date after today (a rehearsal of a later night).")
 @_run_options
 @handle_errors
-def run(extract_dir: Path, as_of: dt.date | None, db: Path | None, rules_dir: Path | None, select: str | None,
+def run(extract_dir: Path, as_of: dt.date | None, allow_future: bool, db: Path | None, rules_dir: Path | None,
+        select: str | None,
         params: tuple[str, ...], period: str | None, fail_on: str | None, fmt: str, holidays: Path | None,
         term_dates: Path | None, no_quality: bool, out: Path, no_report: bool, suppress_small: int | None,
         targets: Path | None,
         shared_output: bool, wait: float, allow_missing: str | None, max_row_drop: float,
-        max_rejected: float) -> None:
+        max_rejected: float, due_within: int) -> None:
     """Load an extract, run the rules, record the night in the history, write the report; print a summary.
 
     A night that is not complete (no readable table, a table the last good night had is missing,
     a table cut short, too many rejected rows, dates in a wrong format) is refused with exit 2
     before the history or the report is touched.
     """
+    if as_of is not None and as_of > dt.date.today() and not allow_future:
+        raise click.BadParameter(f"{as_of} is after today: a night is checked at a date that has come "
+                                 "(give --allow-future to rehearse a later one)", param_hint="--as-of")
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
          term_dates, not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait,
-         allow_missing, max_row_drop, max_rejected)
+         allow_missing, max_row_drop, max_rejected, due_within)
 
 
 @main.command()
@@ -432,14 +461,13 @@ def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tu
          fail_on: str | None, fmt: str, holidays: Path | None, term_dates: Path | None, no_quality: bool, out: Path,
          no_report: bool,
          suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float,
-         allow_missing: str | None, max_row_drop: float, max_rejected: float) -> None:
+         allow_missing: str | None, max_row_drop: float, max_rejected: float, due_within: int) -> None:
     """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
     _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, term_dates,
-         not no_quality,
-         None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing, max_row_drop,
-         max_rejected)
+         not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing,
+         max_row_drop, max_rejected, due_within)
 
 
 @main.command()
@@ -465,7 +493,8 @@ def anonymise(raw_dir: Path, out_dir: Path, key_file: Path) -> None:
 # ------------------------------------------------------------------ history
 
 _db_required = click.option("--db", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-                            default=Path("careplan.duckdb"), show_default=True, help="The history database.")
+                            default=Path("careplan.duckdb"), show_default=True, metavar="FILE",
+                            help="The history database.")
 
 
 def _history(db: Path, wait: float = 60) -> Any:
@@ -483,15 +512,18 @@ STATUS_LABELS = {"closed": "closed (out of period)"}
 
 @main.command("exceptions")
 @_db_required
-@click.option("--status", type=click.Choice(["new", "open", "accepted", "resolved", "closed"]), default=None,
-              help="Only this status; 'closed' is closed (out of period): no longer in the reporting period, "
-                   "which is not the same as resolved.")
-@click.option("--rule", "rule_id", default=None, help="Only this rule.")
-@click.option("--team", default=None, help="Only this team.")
+@click.option("--status", type=click.Choice(["new", "open", "accepted", "disputed", "resolved", "closed"]),
+              default=None,
+              help="Only this status; 'disputed' is disputed by a QA officer (still listed); 'closed' is closed "
+                   "(out of period): no longer in the reporting period, which is not the same as resolved.")
+@click.option("--rule", "rule_id", default=None, help="Only this rule (an unknown rule is an error).")
+@click.option("--team", default=None,
+              help="Only this team, in any case; '(none)' for items with no team (an unknown team is an error).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @handle_errors
 def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: str | None, fmt: str) -> None:
-    """List the latest night's exceptions (and those it resolved or closed) with their status.
+    """List the latest night's exceptions (and those it resolved or closed) with their status and
+    the QA review that stands: its action, reason, reviewer and the date it was recorded.
 
     An exception of a rule that did not run that night keeps its status and shows the date it
     was last checked (CHECKED false).
@@ -501,35 +533,62 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     from . import history
 
     con = _history(db)
-    run_id = history.latest_run(con)
-    history.statuses(con, run_id)
-    query = """
-        SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
-               s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED
-        FROM _status s
-        JOIN (SELECT * FROM exceptions QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1)
-             e USING (FINGERPRINT)
-        WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?) AND (? IS NULL OR e.TEAM = ?)
-        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT"""
-    params = [status, status, rule_id, rule_id, team, team]
-    if fmt == "csv":
-        from .reports.files import spreadsheet_safe
+    try:
+        run_id = history.latest_run(con)
+        history.statuses(con, run_id)
+        # Names are matched in any case; a name the history has never seen is an error, not "0 exceptions".
+        if rule_id is not None:
+            known = [r for (r,) in con.execute("SELECT DISTINCT RULE_ID FROM rule_results UNION "
+                                               "SELECT DISTINCT RULE_ID FROM exceptions ORDER BY 1").fetchall()]
+            match = [r for r in known if r.lower() == rule_id.strip().lower()]
+            if not match:
+                raise InputError(Problem("--rule", f"no rule {rule_id!r} in the history; the known rules are "
+                                         f"{', '.join(known) or '(none yet)'}"))
+            rule_id = match[0]
+        none_team = team is not None and team.strip().lower() == "(none)"
+        if team is not None and not none_team:
+            known = [t for (t,) in con.execute("SELECT DISTINCT TEAM FROM exceptions WHERE TEAM IS NOT NULL UNION "
+                                               "SELECT DISTINCT TEAM FROM populations WHERE TEAM IS NOT NULL "
+                                               "ORDER BY 1").fetchall()]
+            if team.strip().lower() not in {t.lower() for t in known}:
+                raise InputError(Problem("--team", f"no team {team!r} in the history; the known teams are "
+                                         f"{', '.join(known) or '(none yet)'}, or '(none)' for items with no team"))
+        query = """
+            SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
+                   s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED,
+                   s.REVIEW_ACTION, s.REVIEWER, s.REVIEWED_AT, s.REVIEW_UNTIL
+            FROM _status s
+            JOIN (SELECT * FROM exceptions
+                  QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)
+            WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?)
+              AND (? IS NULL OR lower(trim(e.TEAM)) = lower(trim(?))) AND (NOT ? OR e.TEAM IS NULL)
+            ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT"""
+        params = [status, status, rule_id, rule_id, None if none_team else team, None if none_team else team, none_team]
+        if fmt == "csv":
+            from .reports.files import spreadsheet_safe
 
-        query = spreadsheet_safe(con, query, params)
-    rows = con.execute(query, params).fetchall()
-    names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
-             "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED"]
-    if fmt == "json":
-        click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
-    elif fmt == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
-        w.writerow(names)
-        w.writerows(rows)
-    else:
-        for r in rows:
-            label = STATUS_LABELS.get(r[0], r[0]) + ("" if r[12] else f" (not checked since {r[13]})")
-            click.echo(f"{label:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
-        click.echo(f"{len(rows)} exceptions")
+            query = spreadsheet_safe(con, query, params)
+        rows = con.execute(query, params).fetchall()
+        # New columns go at the end: other tools read these by position as well as by name.
+        names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
+                 "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED",
+                 "REVIEW_ACTION", "REVIEWER", "REVIEWED_AT", "REVIEW_UNTIL"]
+        if fmt == "json":
+            click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
+        elif fmt == "csv":
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(names)
+            w.writerows(rows)
+        else:
+            for r in rows:
+                label = STATUS_LABELS.get(r[0], r[0]) + ("" if r[12] else f" (not checked since {r[13]})")
+                click.echo(f"{label:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
+                if r[14]:
+                    until = f" until {r[17]}" if r[17] else ""
+                    click.echo(f"{'':<9} {r[14]} by {r[15]} on {r[16]}{until}: {r[11]}")
+            click.echo(plural(len(rows), "exception"))
+    finally:
+        con.close()  # also on an error: the history file must not stay attached in this process
 
 
 @main.command()

@@ -9,7 +9,9 @@ write-ahead log makes the final transaction all or nothing.
 Lifecycle, by fingerprint (rule + child + event date + key), for a run as of A:
 *new* if first seen at A, *open* if first seen earlier, *accepted* while an
 accepted review stands (until its date, and while the exception's due date and
-detail are those the reviewer saw). An item of the last night before A that is
+detail are those the reviewer saw), *disputed* while a disputed review stands on
+the same terms (a QA officer says the item is wrong: it stays listed and counted,
+marked, until the data changes or it is resolved). An item of the last night before A that is
 not listed at A is *resolved* when its due date lies in A's reporting period (the
 data now shows it done or no longer owed) and *closed* (out of period) when its
 due date is before that period: the list no longer covers it, which says nothing
@@ -64,6 +66,8 @@ ALTER TABLE {STORE}.run_inputs ADD COLUMN IF NOT EXISTS CELLS_EMPTIED BIGINT;
 
 ACTIONS = ("accepted", "disputed", "note")
 
+#: Every status an exception can have, in lifecycle order.
+STATUSES = ("new", "open", "accepted", "disputed", "resolved", "closed")
 
 
 def attach(con: duckdb.DuckDBPyConnection, db: Path | None, wait: float = 60.0, read_only: bool = False) -> None:
@@ -219,7 +223,13 @@ def last_good_night(db: Path | None, wait: float = 60.0) -> dict[str, Any] | Non
 def statuses(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
     """``_status``: every fingerprint of run ``run_id`` and of the last earlier night, with its
     lifecycle status, first-seen date, the review that stands, if any, and whether tonight's run
-    checked it (``CHECKED``, ``LAST_CHECKED``)."""
+    checked it (``CHECKED``, ``LAST_CHECKED``).
+
+    The review shown (``REVIEW_ACTION``, ``REVIEW_REASON``, ``REVIEWER``, ``REVIEWED_AT`` the date
+    it was recorded, ``REVIEW_UNTIL``) is the latest decision (accepted or disputed) or, for an item
+    never decided, its latest note. It is shown for resolved and closed items too: what a QA officer
+    decided stays visible whatever the data did next.
+    """
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _status AS
         WITH this AS (SELECT AS_OF, PERIOD_START FROM {STORE}.runs WHERE RUN_ID = $run),
         nights AS (SELECT RUN_ID, AS_OF FROM {STORE}.runs
@@ -228,27 +238,28 @@ def statuses(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
                      AND AS_OF = (SELECT max(AS_OF) FROM nights WHERE RUN_ID <> $run)),
         seen AS (SELECT e.FINGERPRINT, min(n.AS_OF) AS FIRST_SEEN, max(n.AS_OF) AS LAST_SEEN
                  FROM {STORE}.exceptions e JOIN nights n USING (RUN_ID) GROUP BY e.FINGERPRINT),
-        review AS (SELECT FINGERPRINT, arg_max(ACTION, REVIEW_ID) AS ACTION, arg_max(UNTIL, REVIEW_ID) AS UNTIL,
-                          arg_max(DUE_DATE, REVIEW_ID) AS DUE_DATE, arg_max(DETAIL, REVIEW_ID) AS DETAIL,
-                          arg_max(REASON, REVIEW_ID) AS REASON
-                   FROM {STORE}.qa_reviews WHERE ACTION IN ('accepted', 'disputed') GROUP BY FINGERPRINT),
+        review AS (SELECT * FROM {STORE}.qa_reviews
+                   QUALIFY row_number() OVER (PARTITION BY FINGERPRINT
+                                              ORDER BY ACTION IN ('accepted', 'disputed') DESC, REVIEW_ID DESC) = 1),
         current AS (SELECT * FROM {STORE}.exceptions WHERE RUN_ID = $run),
         gone AS (SELECT * FROM {STORE}.exceptions WHERE RUN_ID = (SELECT RUN_ID FROM previous)
                  AND FINGERPRINT NOT IN (SELECT FINGERPRINT FROM current))
         SELECT c.FINGERPRINT, s.FIRST_SEEN,
-               CASE WHEN r.ACTION = 'accepted' AND (r.UNTIL IS NULL OR r.UNTIL >= (SELECT AS_OF FROM this))
+               CASE WHEN r.ACTION IN ('accepted', 'disputed')
+                         AND (r.UNTIL IS NULL OR r.UNTIL >= (SELECT AS_OF FROM this))
                          AND r.DUE_DATE IS NOT DISTINCT FROM c.DUE_DATE AND r.DETAIL IS NOT DISTINCT FROM c.DETAIL
-                    THEN 'accepted'
+                    THEN r.ACTION
                     WHEN s.FIRST_SEEN = (SELECT AS_OF FROM this) THEN 'new' ELSE 'open' END AS STATUS,
                r.ACTION AS REVIEW_ACTION, r.REASON AS REVIEW_REASON,
-               coalesce(c.CHECKED, true) AS CHECKED, coalesce(c.LAST_CHECKED, (SELECT AS_OF FROM this)) AS LAST_CHECKED
+               coalesce(c.CHECKED, true) AS CHECKED, coalesce(c.LAST_CHECKED, (SELECT AS_OF FROM this)) AS LAST_CHECKED,
+               r.REVIEWER, r.RECORDED_AT::DATE AS REVIEWED_AT, r.UNTIL AS REVIEW_UNTIL
         FROM current c JOIN seen s USING (FINGERPRINT) LEFT JOIN review r USING (FINGERPRINT)
         UNION ALL
         SELECT g.FINGERPRINT, s.FIRST_SEEN,
                CASE WHEN coalesce(g.DUE_DATE, g.EVENT_DATE) < (SELECT PERIOD_START FROM this) THEN 'closed'
                     ELSE 'resolved' END,
-               NULL, NULL, true, (SELECT AS_OF FROM this)
-        FROM gone g JOIN seen s USING (FINGERPRINT)""", {"run": run_id})
+               r.ACTION, r.REASON, true, (SELECT AS_OF FROM this), r.REVIEWER, r.RECORDED_AT::DATE, r.UNTIL
+        FROM gone g JOIN seen s USING (FINGERPRINT) LEFT JOIN review r USING (FINGERPRINT)""", {"run": run_id})
 
 
 def latest_run(con: duckdb.DuckDBPyConnection) -> int:

@@ -206,7 +206,7 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             con.execute("BEGIN")
             run_id = history.record_run(con, results, opts.as_of, window, started, sorted(opts.limits.allow_missing))
             due_soon.build(con, {r.rule.id: (r.rule.title, r.rule.severity, r.rule.counts)
-                                 for r in results if r.status == "ran"})
+                                 for r in results if r.status == "ran"}, opts.due_within)
             due_items = due_soon.items(con)
             found = [ExceptionItem(*row) for row in con.execute("""
                 SELECT e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,

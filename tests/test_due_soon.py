@@ -67,3 +67,28 @@ def test_the_readme_python_example_runs_as_written(monkeypatch, capsys):
     printed = capsys.readouterr().out.splitlines()
     assert re.fullmatch(r"\d+ exceptions; \d+ items due in 28 days", printed[0]), printed
     assert len(printed) == 4 and all(re.match(r"\d{4}-\d\d-\d\d [A-Z]+-\d\d C\d+ ", line) for line in printed[1:])
+
+
+def test_the_report_lists_what_falls_due_in_its_csv_workbook_and_page(cli, tmp_path: Path):
+    import csv
+
+    import openpyxl
+
+    out = tmp_path / "report"
+    result = cli("run", _extract(tmp_path), "--as-of", "2025-03-31", "--out", out, "--no-quality",
+                 "--select", "REV-01,VIS-01")
+    assert result.exit_code == 0, result.output
+    assert "2 items due in the next 28 days (not yet done)" in result.output
+    with (out / "due_soon.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["RULE_ID"], r["CHILD"], r["DUE_DATE"], r["DAYS_LEFT"], r["COUNTED_IN"], r["TEAM"]) for r in rows] == [
+        ("VIS-01", "C1", "2025-04-03", "3", "calendar days", "North"),
+        ("REV-01", "C1", "2025-04-28", "18", "working days", "North")]
+    wb = openpyxl.load_workbook(out / "exceptions.xlsx")
+    assert wb.sheetnames[:2] == ["Summary", "Due soon"]
+    sheet = [[c.value for c in row] for row in wb["Due soon"].iter_rows(min_row=2)]
+    assert [(r[0], r[3], r[6]) for r in sheet] == [("VIS-01", "C1", 3), ("REV-01", "C1", 18)]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    due = html.split('id="h-due"', 1)[1].split("</section>", 1)[0]
+    assert "2 items not yet done and due in the next 28 days" in due
+    assert due.index("2025-04-03") < due.index("2025-04-28") and "C2" not in due  # C2's are overdue, not due

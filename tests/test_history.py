@@ -197,7 +197,10 @@ def test_the_command_line_exits_normally_with_its_output_flushed_and_the_night_c
     done = subprocess.run(_cmd("demo", "--db", str(db), "--out", str(out), "--select", "REV-04,HLTH-04"),
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.rstrip().endswith(f"report written to {out}/report.html (9 files)")
+    from careplan_checks.reports import OUTPUTS
+
+    files = len(OUTPUTS) + 1  # and manifest.json
+    assert done.stdout.rstrip().endswith(f"report written to {out}/report.html ({files} files)")
     assert "leaked" not in done.stderr.lower() and "Traceback" not in done.stderr
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT STATUS FROM runs").fetchall() == [("succeeded",)]

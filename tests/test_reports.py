@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +15,7 @@ import openpyxl
 import pytest
 from conftest import header_rule
 
-from careplan_checks.reports.tables import EXCEPTION_COLUMNS
+from careplan_checks.reports.tables import EXCEPTION_COLUMNS, REVIEW_COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def demo_run(tmp_path_factory) -> tuple[Path, Path, dict]:
 
 def test_demo_writes_every_output_owner_only(demo_run):
     out, _, summary = demo_run
-    names = {"exceptions.csv", "exceptions.json", "exceptions.xlsx", "summary.csv", "summary.xlsx",
+    names = {"exceptions.csv", "exceptions.json", "exceptions.xlsx", "due_soon.csv", "summary.csv", "summary.xlsx",
              "summary.parquet", "report.html", "manifest.json", "rejected_rows.csv"}
     assert {p.name for p in out.iterdir()} == names
     for p in out.iterdir():
@@ -49,12 +50,13 @@ def test_exception_list_agrees_with_the_run_everywhere(demo_run):
     stdout_total = sum(r["exceptions"] for r in summary["rules"])
     with (out / "exceptions.csv").open(newline="") as f:
         reader = csv.reader(f)
-        assert tuple(next(reader)) == EXCEPTION_COLUMNS
+        # the review columns came later: appended, so every earlier column keeps its place
+        assert tuple(next(reader)) == (*EXCEPTION_COLUMNS, *REVIEW_COLUMNS)
         rows = list(reader)
     as_json = json.loads((out / "exceptions.json").read_text())
     wb = openpyxl.load_workbook(out / "exceptions.xlsx", read_only=True)
-    assert wb.sheetnames[0] == "Summary"
-    per_sheet = {name: wb[name].max_row - 1 for name in wb.sheetnames[1:]}
+    assert wb.sheetnames[:2] == ["Summary", "Due soon"]
+    per_sheet = {name: wb[name].max_row - 1 for name in wb.sheetnames[2:]}  # one sheet per rule
     summary_rows = list(wb["Summary"].iter_rows(min_row=2, values_only=True))
     parquet = con.execute(f"SELECT sum(EXCEPTIONS::BIGINT), sum(POPULATION::BIGINT) FROM "
                           f"read_parquet('{out / 'summary.parquet'}') WHERE LEVEL = 'rule'").fetchone()
@@ -73,7 +75,7 @@ def test_exception_list_agrees_with_the_run_everywhere(demo_run):
 def test_workbook_is_readable(demo_run):
     out, _, _ = demo_run
     wb = openpyxl.load_workbook(out / "exceptions.xlsx")
-    ws = wb[wb.sheetnames[1]]
+    ws = wb[wb.sheetnames[2]]  # the first rule's sheet
     assert ws.freeze_panes == "A2"
     assert ws.auto_filter.ref is not None and ws.auto_filter.ref.startswith("A1:")
     assert ws.column_dimensions["H"].width >= 40  # DETAIL is readable
@@ -191,7 +193,7 @@ def test_html_report_renders_filters_and_stays_offline(demo_run, tmp_path: Path)
     assert _page_requests(netlog) == [], "the report asked for something outside the file"
     filtered = _chromium((out / "report.html").as_uri() + f"#rule={rule['id']}", tmp_path, "--dump-dom")
     assert f"Showing {rule['exceptions']} of {total} exceptions" in filtered
-    assert filtered.count(' hidden=""') == total - rule["exceptions"]
+    assert len(re.findall(r'<tr [^>]*\bhidden=""', filtered)) == total - rule["exceptions"]
 
 
 @needs_browser

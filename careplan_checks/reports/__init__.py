@@ -20,15 +20,15 @@ import duckdb
 
 from .. import __version__
 from ..errors import InputError, Problem
-from . import files, manifest, tables
+from . import due_soon, files, manifest, tables
 
 log = logging.getLogger(__name__)
 
 #: Most exceptions shown in the HTML page (the CSV and workbook have them all).
 HTML_ROWS = 5_000
 
-OUTPUTS = ("exceptions.csv", "exceptions.json", "exceptions.xlsx", "summary.csv", "summary.xlsx", "summary.parquet",
-           "rejected_rows.csv", "report.html")
+OUTPUTS = ("exceptions.csv", "exceptions.json", "exceptions.xlsx", "due_soon.csv", "summary.csv", "summary.xlsx",
+           "summary.parquet", "rejected_rows.csv", "report.html")
 
 
 @dataclass
@@ -102,9 +102,12 @@ def write_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppre
 
 def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_small: int | None) -> dict[str, Path]:
     cols = ", ".join(tables.EXCEPTION_COLUMNS)
+    review = ", ".join(tables.REVIEW_COLUMNS)
     paths = {name: tmp / name for name in OUTPUTS}
-    files.copy(con, f"SELECT {cols} FROM report_exceptions", paths["exceptions.csv"], "csv")
-    files.copy(con, f"SELECT {cols}, FIRST_SEEN FROM report_exceptions", paths["exceptions.json"], "json")
+    due_soon.ensure(con)
+    files.copy(con, due_soon.DUE_SOON_QUERY, paths["due_soon.csv"], "csv")
+    files.copy(con, f"SELECT {cols}, {review} FROM report_exceptions", paths["exceptions.csv"], "csv")
+    files.copy(con, f"SELECT {cols}, FIRST_SEEN, {review} FROM report_exceptions", paths["exceptions.json"], "json")
     files.exceptions_workbook(con, paths["exceptions.xlsx"])
     summary = tables.suppressed_summary(suppress_small) if suppress_small and suppress_small > 1 \
         else "SELECT * FROM report_summary"
@@ -132,7 +135,10 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     template = env.from_string(resources.files(__package__).joinpath("report.html.j2").read_text(encoding="utf-8"))
     run = _records(con, "SELECT RUN_ID AS run_id, AS_OF AS as_of, PERIOD_START AS period_start, "
                         "PERIOD_END AS period_end FROM runs WHERE RUN_ID = ?", [run_id])[0]
-    rules = _records(con, "SELECT r.*, rag(r.RATE, r.TARGET) AS RAG FROM report_rules r")
+    # Furthest from target first: red, amber, green, then rules without a rate; ties by rule id.
+    rules = _records(con, "SELECT r.*, rag(r.RATE, r.TARGET) AS RAG FROM report_rules r ORDER BY "
+                          "CASE rag(r.RATE, r.TARGET) WHEN 'red' THEN 1 WHEN 'amber' THEN 2 WHEN 'green' THEN 3 "
+                          "ELSE 4 END, r.RULE_ID")
     exceptions = _records(con, f"SELECT * FROM report_exceptions LIMIT {HTML_ROWS}")
     total = con.execute("SELECT count(*) FROM report_exceptions").fetchone()[0]
     has_quality = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quality_results'"
@@ -142,14 +148,24 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     load = con.execute("SELECT coalesce(sum(ROWS_READ), 0), coalesce(sum(ROWS_LOADED), 0), "
                        "coalesce(sum(ROWS_REJECTED), 0), coalesce(sum(CELLS_EMPTIED), 0) FROM load_files").fetchone()
 
-    def distinct(col: str) -> list[str]:
-        return [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM report_exceptions WHERE {col} IS NOT NULL "
-                                          f"ORDER BY 1").fetchall()]
+    def distinct(col: str, none: bool = False) -> list[tuple[str, int]]:
+        """Each value of ``col`` in the list with its count; with ``none``, a last choice "(none)"
+        for the rows without a value, when there are any (the page's filter matches it)."""
+        values = con.execute(f"SELECT {col}, count(*) FROM report_exceptions WHERE nullif(trim({col}), '') IS NOT "
+                             f"NULL GROUP BY 1 ORDER BY 1").fetchall()
+        missing = con.execute(f"SELECT count(*) FROM report_exceptions WHERE nullif(trim({col}), '') IS NULL"
+                              ).fetchone()[0]
+        return [*values, *([("(none)", missing)] if none and missing else [])]
 
     closed = _records(con, f"SELECT * FROM report_closed LIMIT {HTML_ROWS}")
     counts = dict(con.execute("SELECT STATUS, count(*) FROM report_closed GROUP BY STATUS").fetchall())
     unchecked = con.execute("SELECT count(*) FROM report_exceptions WHERE NOT CHECKED").fetchone()[0]
+    statuses = dict(con.execute("SELECT STATUS, count(*) FROM report_exceptions GROUP BY STATUS").fetchall())
+    due_within = due_soon.ensure(con)
+    due = _records(con, f"{due_soon.DUE_SOON_QUERY} LIMIT {HTML_ROWS}")
+    due_total = con.execute("SELECT count(*) FROM report_due_soon").fetchone()[0]
     return template.render(
+        due=due, due_total=due_total, due_within=due_within,
         closed=closed, closed_truncated=sum(counts.values()) > len(closed), unchecked=unchecked,
         closed_counts={"resolved": counts.get("resolved", 0), "closed": counts.get("closed", 0)},
         run=run, version=__version__, rules=rules, not_run=[r for r in rules if r["STATUS"] != "ran"],
@@ -158,12 +174,13 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
                 "errored": sum(r["STATUS"] == "errored" for r in rules)},
         findings=findings, load={"read": load[0], "loaded": load[1], "rejected": load[2], "emptied": load[3]},
         exceptions=exceptions, shown=len(exceptions), truncated=total > len(exceptions),
-        filters=[("rule", "Rule", distinct("RULE_ID")), ("team", "Team", distinct("TEAM")),
-                 ("worker", "Worker", distinct("WORKER_ID")), ("status", "Status", distinct("STATUS")),
+        filters=[("rule", "Rule", distinct("RULE_ID")), ("team", "Team", distinct("TEAM", none=True)),
+                 ("worker", "Worker", distinct("WORKER_ID", none=True)), ("status", "Status", distinct("STATUS")),
                  ("severity", "Severity", distinct("SEVERITY"))],
         columns=[("RULE_ID", "Rule", False), ("SEVERITY", "Severity", False), ("CHILD", "Child", False),
                  ("EVENT_DATE", "Event date", False), ("DUE_DATE", "Due date", False),
                  ("DAYS_OVERDUE", "Days overdue", True), ("DETAIL", "Detail", False), ("TEAM", "Team", False),
-                 ("WORKER_ID", "Worker", False), ("STATUS", "Status", False)],
-        trend=trend_svg(con, run_id),
+                 ("WORKER_ID", "Worker", False), ("STATUS", "Status", False), ("REVIEW", "QA review", False)],
+        reviewed={"disputed": statuses.get("disputed", 0), "accepted": statuses.get("accepted", 0)},
+        trend=trend_svg(con, run_id, {r["RULE_ID"]: r["TARGET"] for r in rules}),
     )

@@ -17,6 +17,10 @@ import duckdb
 DUE_SOON_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_LEFT", "COUNTED_IN",
                     "DETAIL", "TEAM", "WORKER_ID")
 
+#: The list in its one order: by due date, then rule, child and event (a total order).
+DUE_SOON_QUERY = (f"SELECT {', '.join(DUE_SOON_COLUMNS)} FROM report_due_soon "
+                  "ORDER BY DUE_DATE, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST")
+
 
 class DueItem(NamedTuple):
     """One obligation falling due: the child, what is owed, by when, and who holds the case."""
@@ -34,24 +38,36 @@ class DueItem(NamedTuple):
     worker_id: str | None
 
 
-def build(con: duckdb.DuckDBPyConnection, titles: dict[str, tuple[str, str, str]]) -> None:
+def build(con: duckdb.DuckDBPyConnection, titles: dict[str, tuple[str, str, str]], due_within: int) -> None:
     """Create ``report_due_soon`` from the engine's ``_due_soon`` and the history's ``_worker`` (the social
     worker allocated at the as-of date, made by ``history.record_run``). ``titles``: rule id to
-    (title, severity, counts)."""
+    (title, severity, counts); ``due_within``: the days ahead the list looked, for the report to say."""
+    con.execute("CREATE OR REPLACE TEMP TABLE report_due_window AS SELECT ?::INTEGER AS DAYS", [due_within])
     con.execute("CREATE OR REPLACE TEMP TABLE _due_rules (RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR, "
                 "COUNTED_IN VARCHAR)")
-    if titles:
+    if titles:  # days left are working days for a rule that counts them, calendar days for any other
         con.executemany("INSERT INTO _due_rules VALUES (?, ?, ?, ?)",
-                        [[rule_id, *values] for rule_id, values in titles.items()])
+                        [[rule_id, title, severity, "working days" if counts == "working days" else "calendar days"]
+                         for rule_id, (title, severity, counts) in titles.items()])
     con.execute("""CREATE OR REPLACE TEMP TABLE report_due_soon AS
         SELECT d.RULE_ID, r.TITLE, r.SEVERITY, d.CHILD, d.EVENT_DATE, d.DUE_DATE, d.DAYS_LEFT, r.COUNTED_IN,
                d.DETAIL, w.TEAM, w.WORKER_ID, d.EVENT_KEY
-        FROM _due_soon d JOIN _due_rules r USING (RULE_ID) LEFT JOIN _worker w USING (CHILD)
-        ORDER BY d.DUE_DATE, d.RULE_ID, d.CHILD, d.EVENT_DATE, d.EVENT_KEY NULLS FIRST""")
+        FROM _due_soon d JOIN _due_rules r USING (RULE_ID) LEFT JOIN _worker w USING (CHILD)""")
+
+
+def ensure(con: duckdb.DuckDBPyConnection) -> int | None:
+    """Make sure ``report_due_soon`` exists for the reports (empty when the night listed none, as a
+    report written outside a night's run); return the days ahead it looked (None: not listed)."""
+    tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if "report_due_soon" not in tables:
+        con.execute("""CREATE TEMP TABLE report_due_soon (RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR,
+            CHILD VARCHAR, EVENT_DATE DATE, DUE_DATE DATE, DAYS_LEFT INTEGER, COUNTED_IN VARCHAR, DETAIL VARCHAR,
+            TEAM VARCHAR, WORKER_ID VARCHAR, EVENT_KEY VARCHAR)""")
+    if "report_due_window" not in tables:
+        return None
+    return con.execute("SELECT DAYS FROM report_due_window").fetchone()[0]
 
 
 def items(con: duckdb.DuckDBPyConnection) -> list[DueItem]:
     """The rows of ``report_due_soon`` (``build`` first), as typed items for callers of the pipeline."""
-    rows = con.execute(f"SELECT {', '.join(DUE_SOON_COLUMNS)} FROM report_due_soon "
-                       "ORDER BY DUE_DATE, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST").fetchall()
-    return [DueItem(*row) for row in rows]
+    return [DueItem(*row) for row in con.execute(DUE_SOON_QUERY).fetchall()]

@@ -8,7 +8,8 @@ from typing import Any
 import duckdb
 
 from ..errors import ident
-from .tables import EXCEPTION_COLUMNS, SUMMARY_COLUMNS
+from .due_soon import DUE_SOON_QUERY
+from .tables import EXCEPTION_COLUMNS, REVIEW_COLUMNS, SUMMARY_COLUMNS
 
 #: A spreadsheet is for reading: beyond this many rows a sheet says "see the CSV".
 MAX_SHEET_ROWS = 20_000
@@ -43,35 +44,73 @@ def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
+#: The exception sheets' columns: the exception list, then what a QA officer decided. A QA officer fills
+#: REVIEW_ACTION (a drop-down of ``history.ACTIONS``) and REVIEW_REASON, and ``review --from-xlsx`` reads
+#: them back by name.
+SHEET_COLUMNS = (*EXCEPTION_COLUMNS, "FIRST_SEEN", *REVIEW_COLUMNS)
+SHEET_WIDTHS = [10, 40, 10, 12, 12, 12, 8, 60, 16, 12, 9, 18, 12, 12, 16, 30, 18, 12]
+
+
 def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """Summary sheet first, then one sheet per rule with exceptions; headers frozen, filters on."""
+    """Summary sheet first, then one sheet per rule with exceptions; headers frozen, filters on.
+
+    Each sheet is one ``query_sheet`` call: another sheet (a list of items due soon, say) is one more.
+    """
     import xlsxwriter
+
+    from ..history import ACTIONS
 
     wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
                                          "default_date_format": "yyyy-mm-dd"})
     try:
         fmt = _formats(wb)
-        rules = con.execute(spreadsheet_safe(con, """SELECT RULE_ID, TITLE, SEVERITY, STATUS, POPULATION, EXCEPTIONS,
-            RATE, TARGET, MESSAGE FROM report_rules""")).fetchall()
-        ws = wb.add_worksheet("Summary")
-        _table(ws, fmt, ["Rule", "Title", "Severity", "Status", "Population", "Exceptions", "Compliance", "Target",
-                         "Note"], rules, widths=[10, 70, 10, 10, 12, 12, 12, 10, 40], percent={6, 7})
-        columns = [*EXCEPTION_COLUMNS, "FIRST_SEEN", "REVIEW_ACTION", "REVIEW_REASON"]
-        widths = [10, 40, 10, 12, 12, 12, 8, 60, 16, 12, 9, 18, 12, 12, 16, 30]
-        listed = [r[0] for r in con.execute("SELECT DISTINCT RULE_ID FROM report_exceptions").fetchall()]
-        for rule_id in sorted({r[0] for r in rules} | set(listed)):
-            sheet = f"""SELECT {", ".join(EXCEPTION_COLUMNS)}, FIRST_SEEN, REVIEW_ACTION, REVIEW_REASON
-                FROM report_exceptions WHERE RULE_ID = ? LIMIT {MAX_SHEET_ROWS + 1}"""
-            rows = con.execute(spreadsheet_safe(con, sheet, [rule_id]), [rule_id]).fetchall()
-            if not rows:
-                continue
-            ws = wb.add_worksheet(rule_id[:31])
-            _table(ws, fmt, columns, rows[:MAX_SHEET_ROWS], widths=widths)
-            if len(rows) > MAX_SHEET_ROWS:
-                ws.write(MAX_SHEET_ROWS + 2, 0, f"Only the first {MAX_SHEET_ROWS:,} exceptions are shown here: "
-                         "exceptions.csv has them all.", fmt["note"])
+        summary = """SELECT RULE_ID, TITLE, SEVERITY, STATUS, POPULATION, EXCEPTIONS, RATE, TARGET, MESSAGE
+            FROM report_rules"""
+        query_sheet(con, wb, fmt, "Summary", summary, header=["Rule", "Title", "Severity", "Status", "Population",
+                                                              "Exceptions", "Compliance", "Target", "Note"],
+                    widths=[10, 70, 10, 10, 12, 12, 12, 10, 40], percent={6, 7}, limit=None)
+        query_sheet(con, wb, fmt, "Due soon", DUE_SOON_QUERY, widths=[10, 50, 10, 12, 12, 12, 9, 13, 60, 16, 12],
+                    what="items", full="due_soon.csv")
+        rules = [r for (r,) in con.execute("SELECT RULE_ID FROM report_rules UNION "
+                                           "SELECT RULE_ID FROM report_exceptions ORDER BY 1").fetchall()]
+        for rule_id in rules:
+            query_sheet(con, wb, fmt, rule_id[:31],
+                        f"SELECT {', '.join(SHEET_COLUMNS)} FROM report_exceptions WHERE RULE_ID = ?", [rule_id],
+                        widths=SHEET_WIDTHS, choices={"REVIEW_ACTION": list(ACTIONS)}, skip_empty=True,
+                        what="exceptions", full="exceptions.csv")
     finally:
         wb.close()
+
+
+def query_sheet(con: duckdb.DuckDBPyConnection, wb: Any, fmt: dict[str, Any], title: str, query: str,
+                params: list | None = None, *, header: list[str] | None = None, widths: list[int] | None = None,
+                percent: set[int] | None = None, choices: dict[str, list[str]] | None = None,
+                limit: int | None = MAX_SHEET_ROWS, skip_empty: bool = False, what: str = "rows",
+                full: str = "the CSV") -> Any:
+    """One sheet of a workbook from a query (every text cell made spreadsheet-safe): a header row
+    (the query's column names unless given), frozen and filtered; ``choices`` gives a column a
+    drop-down of allowed values; beyond ``limit`` rows the sheet says where the rest is.
+    Returns the worksheet, or None when ``skip_empty`` and the query has no rows."""
+    params = params or []
+    cur = con.execute(spreadsheet_safe(con, query if limit is None else f"{query} LIMIT {limit + 1}", params),
+                      params)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    if skip_empty and not rows:
+        return None
+    ws = wb.add_worksheet(title)
+    shown = rows if limit is None else rows[:limit]
+    _table(ws, fmt, header or names, shown, widths=widths or [14] * len(names), percent=percent)
+    for column, allowed in (choices or {}).items():
+        j = names.index(column)
+        ws.data_validation(1, j, max(len(shown), 1), j, {
+            "validate": "list", "source": allowed, "ignore_blank": True,
+            "input_title": column, "input_message": "One of: " + ", ".join(allowed),
+            "error_title": column, "error_message": "Choose one of: " + ", ".join(allowed)})
+    if limit is not None and len(rows) > limit:
+        ws.write(limit + 2, 0, f"Only the first {limit:,} {what} are shown here: {full} has them all.",
+                 fmt["note"])
+    return ws
 
 
 def summary_workbook(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:

@@ -11,6 +11,10 @@ import duckdb
 EXCEPTION_COLUMNS = ("RULE_ID", "TITLE", "SEVERITY", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "DETAIL",
                      "TEAM", "WORKER_ID", "STATUS", "FINGERPRINT", "LAST_CHECKED")
 
+#: What a QA officer decided about an item (the review that stands, ``history.statuses``), after the
+#: exception columns in exceptions.csv and exceptions.json: appended, so earlier columns keep their places.
+REVIEW_COLUMNS = ("REVIEW_ACTION", "REVIEW_REASON", "REVIEWER", "REVIEWED_AT")
+
 SUMMARY_COLUMNS = ("LEVEL", "RULE_ID", "TITLE", "SEVERITY", "TEAM", "MONTH", "POPULATION", "EXCEPTIONS", "RATE",
                    "TARGET", "RAG")
 
@@ -35,7 +39,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     con.execute("""CREATE OR REPLACE TEMP TABLE report_exceptions AS
         SELECT e.RULE_ID, rr.TITLE, rr.SEVERITY, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.DETAIL,
                e.TEAM, e.WORKER_ID, s.STATUS, e.FINGERPRINT, s.LAST_CHECKED, s.CHECKED, s.FIRST_SEEN,
-               s.REVIEW_ACTION, s.REVIEW_REASON
+               s.REVIEW_ACTION, s.REVIEW_REASON, s.REVIEWER, s.REVIEWED_AT, s.REVIEW_UNTIL
         FROM exceptions e
         JOIN _rule_meta rr ON rr.RULE_ID = e.RULE_ID
         JOIN _status s USING (FINGERPRINT)
@@ -45,7 +49,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     # What tonight resolved (the data shows it done or no longer owed) and closed (out of period).
     con.execute("""CREATE OR REPLACE TEMP TABLE report_closed AS
         SELECT s.STATUS, e.RULE_ID, rr.TITLE, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.TEAM, e.FINGERPRINT,
-               s.FIRST_SEEN
+               s.FIRST_SEEN, e.WORKER_ID, s.REVIEW_ACTION, s.REVIEW_REASON, s.REVIEWER, s.REVIEWED_AT, s.REVIEW_UNTIL
         FROM _status s
         JOIN (SELECT * FROM exceptions WHERE RUN_ID < ?
               QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)

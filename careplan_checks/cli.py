@@ -157,8 +157,8 @@ def format_load_summary(report: Any) -> str:
 
 @main.command()
 @click.argument("out_dir", type=click.Path(path_type=Path))
-@click.option("--children", type=click.IntRange(1), default=200, show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--children", type=click.IntRange(1), default=200, show_default=True, metavar="N")
+@click.option("--seed", type=int, default=1, show_default=True, metavar="N")
 @click.option("--as-of", callback=_date, default="2025-03-31", show_default=True, metavar="DATE",
               help="The date the extract is taken (YYYY-MM-DD).")
 @click.option("--years", type=click.IntRange(1, 20), default=5, show_default=True, help="Years of history.")
@@ -516,8 +516,8 @@ STATUS_LABELS = {"closed": "closed (out of period)"}
               default=None,
               help="Only this status; 'disputed' is disputed by a QA officer (still listed); 'closed' is closed "
                    "(out of period): no longer in the reporting period, which is not the same as resolved.")
-@click.option("--rule", "rule_id", default=None, help="Only this rule (an unknown rule is an error).")
-@click.option("--team", default=None,
+@click.option("--rule", "rule_id", default=None, metavar="ID", help="Only this rule (an unknown rule is an error).")
+@click.option("--team", default=None, metavar="NAME",
               help="Only this team, in any case; '(none)' for items with no team (an unknown team is an error).")
 @click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @handle_errors
@@ -595,9 +595,10 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
 @click.argument("fingerprint", required=False)
 @_db_required
 @click.option("--action", type=click.Choice(["accepted", "disputed", "note"]), default=None)
-@click.option("--reason", default=None, help="Why: kept with the review.")
-@click.option("--by", "reviewer", required=True, help="Who is reviewing.")
-@click.option("--until", callback=_date, default=None, help="An accepted review stands until this date.")
+@click.option("--reason", default=None, metavar="TEXT", help="Why: kept with the review.")
+@click.option("--by", "reviewer", required=True, metavar="NAME", help="Who is reviewing.")
+@click.option("--until", callback=_date, default=None, metavar="DATE",
+              help="An accepted review stands until this date.")
 @click.option("--from-xlsx", "workbook", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
               help="Import the REVIEW_ACTION and REVIEW_REASON columns a QA officer filled in exceptions.xlsx.")
 @handle_errors
@@ -666,7 +667,7 @@ def _reviews_from_workbook(path: Path) -> list[tuple[str, str, str]]:
 
 @main.command("history")
 @_db_required
-@click.option("--rule", "rule_id", default=None, help="Only this rule.")
+@click.option("--rule", "rule_id", default=None, metavar="ID", help="Only this rule.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @handle_errors
 def history_command(db: Path, rule_id: str | None, fmt: str) -> None:

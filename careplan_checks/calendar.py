@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import local_files
 from .errors import InputError, Problem
 
 FIRST_YEAR, LAST_YEAR = 1990, 2050
@@ -55,26 +56,15 @@ def read_overrides(path: Path | None) -> tuple[dict[dt.date, str], set[dt.date]]
         return {}, set()
     add: dict[dt.date, str] = {}
     remove: set[dt.date] = set()
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            for i, row in enumerate(csv.DictReader(f), start=2):
-                row = {(k or "").strip().upper(): (v or "").strip() for k, v in row.items()}
-                try:
-                    day = dt.date.fromisoformat(row.get("DATE", ""))
-                except ValueError:
-                    raise InputError(Problem(path.name, "DATE is not a yyyy-mm-dd date", line=i,
-                                             column="DATE")) from None
-                action = row.get("ACTION", "add").lower() or "add"
-                if action == "add":
-                    add[day] = row.get("NAME") or "local holiday"
-                elif action == "remove":
-                    remove.add(day)
-                else:
-                    raise InputError(Problem(path.name, "ACTION must be add or remove", line=i, column="ACTION"))
-    except UnicodeDecodeError:
-        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
-    except OSError:
-        raise InputError(Problem(str(path), "the holiday override file could not be read")) from None
+    for i, row in local_files.rows(path, "holiday override"):
+        day = local_files.iso_date(path, row, "DATE", i)
+        action = row.get("ACTION", "add").lower() or "add"
+        if action == "add":
+            add[day] = row.get("NAME") or "local holiday"
+        elif action == "remove":
+            remove.add(day)
+        else:
+            raise InputError(Problem(path.name, "ACTION must be add or remove", line=i, column="ACTION"))
     return add, remove
 
 
@@ -127,24 +117,11 @@ def read_term_overrides(path: Path | None) -> list[Term]:
     if path is None:
         return []
     terms: list[Term] = []
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            for i, row in enumerate(csv.DictReader(f), start=2):
-                row = {(k or "").strip().upper(): (v or "").strip() for k, v in row.items()}
-                days = []
-                for col in ("TERM_START", "TERM_END"):
-                    try:
-                        days.append(dt.date.fromisoformat(row.get(col, "")))
-                    except ValueError:
-                        raise InputError(Problem(path.name, f"{col} is not a yyyy-mm-dd date", line=i,
-                                                 column=col)) from None
-                if days[1] < days[0]:
-                    raise InputError(Problem(path.name, "TERM_END is before TERM_START", line=i, column="TERM_END"))
-                terms.append((days[0], days[1], row.get("NAME") or "term"))
-    except UnicodeDecodeError:
-        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
-    except OSError:
-        raise InputError(Problem(str(path), "the term-dates file could not be read")) from None
+    for i, row in local_files.rows(path, "term-dates"):
+        start, end = (local_files.iso_date(path, row, col, i) for col in ("TERM_START", "TERM_END"))
+        if end < start:
+            raise InputError(Problem(path.name, "TERM_END is before TERM_START", line=i, column="TERM_END"))
+        terms.append((start, end, row.get("NAME") or "term"))
     terms.sort()
     for (_, e1, n1), (s2, _, n2) in pairwise(terms):
         if s2 <= e1:

@@ -13,7 +13,6 @@ refused, failed or interrupted.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import logging
 import threading
@@ -22,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import interrupt
+from . import interrupt, local_files
 from .completeness import NightLimits, refuse_if_incomplete
 from .errors import InputError, Problem
 
@@ -87,18 +86,12 @@ def read_targets(path: Path | None) -> dict[str, float]:
     if path is None:
         return {}
     out = {}
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            for i, row in enumerate(csv.DictReader(f), start=2):
-                try:
-                    value = float(str(row.get("TARGET", "")).rstrip("%"))
-                except ValueError:
-                    raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
-                out[str(row.get("RULE_ID", "")).strip()] = value / 100 if value > 1 else value
-    except UnicodeDecodeError:
-        raise InputError(Problem(path.name, "is not UTF-8 text; save it as 'CSV UTF-8'")) from None
-    except OSError as e:
-        raise InputError(Problem(path.name, f"cannot be read ({e.strerror})")) from None
+    for i, row in local_files.rows(path, "targets"):
+        try:
+            value = float(row.get("TARGET", "").rstrip("%"))
+        except ValueError:
+            raise InputError(Problem(path.name, "TARGET is not a number", line=i, column="TARGET")) from None
+        out[row.get("RULE_ID", "")] = value / 100 if value > 1 else value
     return out
 
 

@@ -25,16 +25,13 @@ from .calendar import install as install_calendar
 from .contract import TABLES, Table
 from .errors import InputError, Problem
 from .load import create_table_sql
-from .rules import Rule
+from .rules import DUE_WITHIN_DAYS, Rule
 
 log = logging.getLogger(__name__)
 
 #: What the history and the reports need from the connection the rules ran on (temporary tables last).
 HANDED_OVER = ("load_files", "rejected_rows", "dropped_rows", "quality_results", "allocations", "_exceptions",
                "_populations", "_due_soon")
-
-#: Days ahead the due-soon list looks by default (``--due-within``).
-DUE_WITHIN_DAYS = 28
 
 
 def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:
@@ -188,7 +185,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
     con.execute("""CREATE OR REPLACE TEMP TABLE _populations (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
         EVENT_KEY VARCHAR)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _due_soon (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
-        EVENT_KEY VARCHAR, DUE_DATE DATE, DAYS_LEFT INTEGER, DETAIL VARCHAR)""")
+        EVENT_KEY VARCHAR, DUE_DATE DATE, DAYS_LEFT INTEGER, COUNTED_IN VARCHAR, DETAIL VARCHAR)""")
     return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present, due_within)
             for rule in rules]
 
@@ -200,21 +197,23 @@ def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dic
 
 
 def _due_soon(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any], due_within: int) -> None:
-    """The rule's obligations not yet done whose due date falls in the next ``due_within`` days (after the
-    as-of date, which the exceptions cover), with the days left counted as the rule counts."""
+    """``_rule_due``: the rule's obligations not yet done whose due date falls in the next ``due_within``
+    days (after the as-of date, which the exceptions cover), with the days left counted as the rule counts."""
     name = rule.due_soon
     columns = _columns(con, rule, f"WITH {rule.with_}\nSELECT * FROM {name}", values)
     key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in columns else "NULL::VARCHAR"
     owed = "coalesce(LAPSES, DATE '9999-12-31') > DUE_DATE" if "LAPSES" in columns else "true"
-    left = ("working_days_between($as_of::DATE, DUE_DATE)" if rule.counts == "working days"
-            else "DUE_DATE - $as_of::DATE")
+    working = rule.counts == "working days"  # any other rule's days left are calendar days
+    left = "working_days_between($as_of::DATE, DUE_DATE)" if working else "DUE_DATE - $as_of::DATE"
     sql = f"""WITH {rule.with_}
-        SELECT DISTINCT '{rule.id}', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, ({left})::INTEGER,
-               DETAIL::VARCHAR
+        SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE,
+               {key} AS EVENT_KEY, DUE_DATE::DATE AS DUE_DATE, ({left})::INTEGER AS DAYS_LEFT,
+               '{"working days" if working else "calendar days"}' AS COUNTED_IN, DETAIL::VARCHAR AS DETAIL
         FROM {name}
         WHERE (DONE_DATE IS NULL OR DONE_DATE > $as_of::DATE) AND DUE_DATE > $as_of::DATE
           AND DUE_DATE <= $as_of::DATE + to_days($due_within::INTEGER) AND {owed}"""
-    con.execute(f"INSERT INTO _due_soon {sql}", rule.bind(sql, {**values, "due_within": due_within}))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_due AS {sql}",
+                rule.bind(sql, {**values, "due_within": due_within}))
 
 
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
@@ -264,13 +263,11 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
             WHERE d.CHILD = e.CHILD""", {"tables": rule.reads})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
-        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
         if rule.due_soon:
             _due_soon(con, rule, values, due_within)
     except duckdb.Error as e:
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
-        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
         message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
@@ -278,13 +275,14 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         WHERE p.CHILD = e.CHILD AND p.EVENT_DATE IS NOT DISTINCT FROM e.EVENT_DATE
           AND p.EVENT_KEY IS NOT DISTINCT FROM e.EVENT_KEY)""").fetchone()[0]
     if outside:  # a fault in the rule: its rate would be wrong, so it is not reported as if it ran
-        con.execute("DELETE FROM _due_soon WHERE RULE_ID = ?", [rule.id])
         message = (f"{outside} exception(s) are not in the rule's population (its population and sql disagree "
                    "on CHILD, EVENT_DATE or EVENT_KEY)")
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
     con.execute("INSERT INTO _exceptions SELECT * FROM _rule_exc")
     con.execute("INSERT INTO _populations SELECT * FROM _rule_pop")
+    if rule.due_soon:
+        con.execute("INSERT INTO _due_soon SELECT * FROM _rule_due")
     n_exc = con.execute("SELECT count(*) FROM _rule_exc").fetchone()[0]
     n_pop = con.execute("SELECT count(*) FROM _rule_pop").fetchone()[0]
     absent = [t for t in rule.also_reads if present is not None and t not in present]

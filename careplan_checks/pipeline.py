@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from . import interrupt, local_files
 from .completeness import NightLimits, refuse_if_incomplete
 from .errors import InputError, Problem
+from .rules import DUE_WITHIN_DAYS
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class NightOptions:
     shared_output: bool = False
     wait: float = 300
     limits: NightLimits = field(default_factory=NightLimits)
-    due_within: int = 28  # days ahead the due-soon list looks (engine.DUE_WITHIN_DAYS)
+    due_within: int = DUE_WITHIN_DAYS  # days ahead the due-soon list looks
 
 
 class ExceptionItem(NamedTuple):
@@ -198,14 +199,13 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         try:
             con.execute("BEGIN")
             run_id = history.record_run(con, results, opts.as_of, window, started, sorted(opts.limits.allow_missing))
-            due_soon.build(con, {r.rule.id: (r.rule.title, r.rule.severity, r.rule.counts)
-                                 for r in results if r.status == "ran"}, opts.due_within)
+            due_soon.build(con, run_id, opts.due_within)
             due_items = due_soon.items(con)
-            found = [ExceptionItem(*row) for row in con.execute("""
-                SELECT e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
-                       e.DETAIL, w.TEAM, w.WORKER_ID, e.FINGERPRINT
-                FROM _exceptions e LEFT JOIN _worker w USING (CHILD)
-                ORDER BY e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY NULLS FIRST""").fetchall()]
+            found = [ExceptionItem(*row) for row in con.execute(f"""  -- as recorded, with team and worker
+                SELECT RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE, DAYS_OVERDUE, DETAIL, TEAM,
+                       WORKER_ID, FINGERPRINT
+                FROM {history.STORE}.exceptions WHERE RUN_ID = ? AND CHECKED
+                ORDER BY RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST""", [run_id]).fetchall()]
             if opts.out is not None:
                 from .reports import stage_reports
 

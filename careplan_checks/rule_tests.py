@@ -47,16 +47,19 @@ def run_case(rule: Rule, case: Case, parameters: dict[str, Any] | None = None,
     if case.due_soon is not None:
         due = {(c, d, k, n) for c, d, k, n in con.execute(
             "SELECT CHILD, EVENT_DATE, EVENT_KEY, DAYS_LEFT FROM _due_soon").fetchall()}
-        want = {(str(e["CHILD"]), e["EVENT_DATE"], None if e.get("EVENT_KEY") is None else str(e["EVENT_KEY"]),
-                 e["DAYS_LEFT"]) for e in case.due_soon}
+        want = {(*_key(e), e["DAYS_LEFT"]) for e in case.due_soon}
         assert due == want, (f"{rule.id} / {case.name}: due soon missing {sorted(want - due)}, "
                              f"unexpected {sorted(due - want)}")
     return keys, result.population
 
 
+def _key(item: dict[str, Any]) -> tuple[str, dt.date, str | None]:
+    """An expected item as the engine keys it: CHILD, EVENT_DATE and EVENT_KEY (None when not given)."""
+    return str(item["CHILD"]), item["EVENT_DATE"], None if item.get("EVENT_KEY") is None else str(item["EVENT_KEY"])
+
+
 def expected_keys(case: Case) -> set[tuple[str, dt.date, str | None]]:
-    return {(str(e["CHILD"]), e["EVENT_DATE"], None if e.get("EVENT_KEY") is None else str(e["EVENT_KEY"]))
-            for e in case.expect}
+    return {_key(e) for e in case.expect}
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

@@ -32,6 +32,9 @@ Area = Literal["care-planning", "reviews", "visits", "placements", "health", "ed
                "leaving-care", "data-quality"]
 
 BUILTIN_PARAMETERS = ("as_of", "period_start", "period_end")
+
+#: Days ahead the due-soon list looks unless told otherwise (``--due-within``).
+DUE_WITHIN_DAYS = 28
 EXCEPTION_COLUMNS = ("CHILD", "EVENT_DATE", "DUE_DATE", "DETAIL")
 POPULATION_COLUMNS = ("CHILD", "EVENT_DATE")
 
@@ -65,7 +68,7 @@ class Case(BaseModel):
     #: The items due in the next ``due_within`` days (CHILD, EVENT_DATE, [EVENT_KEY], DAYS_LEFT), checked
     #: when given: the rule's ``due_soon`` list.
     due_soon: list[dict[str, Any]] | None = None
-    due_within: int = 28
+    due_within: int = DUE_WITHIN_DAYS
 
     @field_validator("data")
     @classmethod

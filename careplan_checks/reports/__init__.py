@@ -137,8 +137,7 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
                         "PERIOD_END AS period_end FROM runs WHERE RUN_ID = ?", [run_id])[0]
     # Furthest from target first: red, amber, green, then rules without a rate; ties by rule id.
     rules = _records(con, "SELECT r.*, rag(r.RATE, r.TARGET) AS RAG FROM report_rules r ORDER BY "
-                          "CASE rag(r.RATE, r.TARGET) WHEN 'red' THEN 1 WHEN 'amber' THEN 2 WHEN 'green' THEN 3 "
-                          "ELSE 4 END, r.RULE_ID")
+                          "CASE RAG WHEN 'red' THEN 1 WHEN 'amber' THEN 2 WHEN 'green' THEN 3 ELSE 4 END, r.RULE_ID")
     exceptions = _records(con, f"SELECT * FROM report_exceptions LIMIT {HTML_ROWS}")
     total = con.execute("SELECT count(*) FROM report_exceptions").fetchone()[0]
     has_quality = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'quality_results'"

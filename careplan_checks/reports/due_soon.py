@@ -38,21 +38,18 @@ class DueItem(NamedTuple):
     worker_id: str | None
 
 
-def build(con: duckdb.DuckDBPyConnection, titles: dict[str, tuple[str, str, str]], due_within: int) -> None:
-    """Create ``report_due_soon`` from the engine's ``_due_soon`` and the history's ``_worker`` (the social
-    worker allocated at the as-of date, made by ``history.record_run``). ``titles``: rule id to
-    (title, severity, counts); ``due_within``: the days ahead the list looked, for the report to say."""
+def build(con: duckdb.DuckDBPyConnection, run_id: int, due_within: int) -> None:
+    """Create ``report_due_soon`` from the engine's ``_due_soon``, the run's rule titles in the history and
+    the history's ``_worker`` (the social worker allocated at the as-of date, made by ``history.record_run``,
+    which must have run). ``due_within``: the days ahead the list looked, for the report to say."""
+    from ..history import STORE
+
     con.execute("CREATE OR REPLACE TEMP TABLE report_due_window AS SELECT ?::INTEGER AS DAYS", [due_within])
-    con.execute("CREATE OR REPLACE TEMP TABLE _due_rules (RULE_ID VARCHAR, TITLE VARCHAR, SEVERITY VARCHAR, "
-                "COUNTED_IN VARCHAR)")
-    if titles:  # days left are working days for a rule that counts them, calendar days for any other
-        con.executemany("INSERT INTO _due_rules VALUES (?, ?, ?, ?)",
-                        [[rule_id, title, severity, "working days" if counts == "working days" else "calendar days"]
-                         for rule_id, (title, severity, counts) in titles.items()])
-    con.execute("""CREATE OR REPLACE TEMP TABLE report_due_soon AS
-        SELECT d.RULE_ID, r.TITLE, r.SEVERITY, d.CHILD, d.EVENT_DATE, d.DUE_DATE, d.DAYS_LEFT, r.COUNTED_IN,
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE report_due_soon AS
+        SELECT d.RULE_ID, r.TITLE, r.SEVERITY, d.CHILD, d.EVENT_DATE, d.DUE_DATE, d.DAYS_LEFT, d.COUNTED_IN,
                d.DETAIL, w.TEAM, w.WORKER_ID, d.EVENT_KEY
-        FROM _due_soon d JOIN _due_rules r USING (RULE_ID) LEFT JOIN _worker w USING (CHILD)""")
+        FROM _due_soon d JOIN {STORE}.rule_results r ON r.RUN_ID = ? AND r.RULE_ID = d.RULE_ID
+        LEFT JOIN _worker w USING (CHILD)""", [run_id])
 
 
 def ensure(con: duckdb.DuckDBPyConnection) -> int | None:

@@ -416,11 +416,11 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-row-drop", type=click.FloatRange(0, 100), default=20, show_default=True,
                      metavar="PERCENT", help="Refuse the night if a table has this much fewer rows than on the "
                                              "last successful night."),
-        click.option("--due-within", type=click.IntRange(0, 366), default=28, show_default=True, metavar="DAYS",
-                     help="List the obligations not yet done that fall due in the next DAYS days (due soon)."),
         click.option("--max-rejected", type=click.FloatRange(0, 100), default=10, show_default=True,
                      metavar="PERCENT", help="Refuse the night if more than this share of a table's rows is "
                                              "rejected."),
+        click.option("--due-within", type=click.IntRange(0, 366), default=28, show_default=True, metavar="DAYS",
+                     help="List the obligations not yet done that fall due in the next DAYS days (due soon)."),
     ]):
         fn = option(fn)
     return fn
@@ -535,44 +535,7 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     con = _history(db)
     try:
         run_id = history.latest_run(con)
-        history.statuses(con, run_id)
-        # Names are matched in any case; a name the history has never seen is an error, not "0 exceptions".
-        if rule_id is not None:
-            known = [r for (r,) in con.execute("SELECT DISTINCT RULE_ID FROM rule_results UNION "
-                                               "SELECT DISTINCT RULE_ID FROM exceptions ORDER BY 1").fetchall()]
-            match = [r for r in known if r.lower() == rule_id.strip().lower()]
-            if not match:
-                raise InputError(Problem("--rule", f"no rule {rule_id!r} in the history; the known rules are "
-                                         f"{', '.join(known) or '(none yet)'}"))
-            rule_id = match[0]
-        none_team = team is not None and team.strip().lower() == "(none)"
-        if team is not None and not none_team:
-            known = [t for (t,) in con.execute("SELECT DISTINCT TEAM FROM exceptions WHERE TEAM IS NOT NULL UNION "
-                                               "SELECT DISTINCT TEAM FROM populations WHERE TEAM IS NOT NULL "
-                                               "ORDER BY 1").fetchall()]
-            if team.strip().lower() not in {t.lower() for t in known}:
-                raise InputError(Problem("--team", f"no team {team!r} in the history; the known teams are "
-                                         f"{', '.join(known) or '(none yet)'}, or '(none)' for items with no team"))
-        query = """
-            SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
-                   s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED,
-                   s.REVIEW_ACTION, s.REVIEWER, s.REVIEWED_AT, s.REVIEW_UNTIL
-            FROM _status s
-            JOIN (SELECT * FROM exceptions
-                  QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)
-            WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?)
-              AND (? IS NULL OR lower(trim(e.TEAM)) = lower(trim(?))) AND (NOT ? OR e.TEAM IS NULL)
-            ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT"""
-        params = [status, status, rule_id, rule_id, None if none_team else team, None if none_team else team, none_team]
-        if fmt == "csv":
-            from .reports.files import spreadsheet_safe
-
-            query = spreadsheet_safe(con, query, params)
-        rows = con.execute(query, params).fetchall()
-        # New columns go at the end: other tools read these by position as well as by name.
-        names = ["STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
-                 "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED",
-                 "REVIEW_ACTION", "REVIEWER", "REVIEWED_AT", "REVIEW_UNTIL"]
+        names, rows = history.exception_list(con, run_id, status, rule_id, team, spreadsheet_safe=fmt == "csv")
         if fmt == "json":
             click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
         elif fmt == "csv":

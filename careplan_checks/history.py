@@ -262,6 +262,55 @@ def statuses(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         FROM gone g JOIN seen s USING (FINGERPRINT) LEFT JOIN review r USING (FINGERPRINT)""", {"run": run_id})
 
 
+#: The columns of ``exception_list``: new ones go at the end, since other tools read them by position too.
+LIST_COLUMNS = ("STATUS", "RULE_ID", "CHILD", "EVENT_DATE", "DUE_DATE", "DAYS_OVERDUE", "TEAM", "WORKER_ID",
+                "FIRST_SEEN", "FINGERPRINT", "DETAIL", "REVIEW_REASON", "CHECKED", "LAST_CHECKED", "REVIEW_ACTION",
+                "REVIEWER", "REVIEWED_AT", "REVIEW_UNTIL")
+
+
+def exception_list(con: duckdb.DuckDBPyConnection, run_id: int, status: str | None = None,
+                   rule_id: str | None = None, team: str | None = None,
+                   spreadsheet_safe: bool = False) -> tuple[tuple[str, ...], list[tuple]]:
+    """Run ``run_id``'s exceptions, and those it resolved or closed, with their status and the review that
+    stands (``statuses``), as (``LIST_COLUMNS``, rows). Rule and team are matched in any case, and team
+    "(none)" selects the items with no team; a rule or team the history has never seen is an
+    ``InputError`` naming the known ones, not an empty list."""
+    statuses(con, run_id)
+    if rule_id is not None:
+        known = [r for (r,) in con.execute("SELECT DISTINCT RULE_ID FROM rule_results UNION "
+                                           "SELECT DISTINCT RULE_ID FROM exceptions ORDER BY 1").fetchall()]
+        match = [r for r in known if r.lower() == rule_id.strip().lower()]
+        if not match:
+            raise InputError(Problem("--rule", f"no rule {rule_id!r} in the history; the known rules are "
+                                     f"{', '.join(known) or '(none yet)'}"))
+        rule_id = match[0]
+    none_team = team is not None and team.strip().lower() == "(none)"
+    if team is not None and not none_team:
+        known = [t for (t,) in con.execute("SELECT DISTINCT TEAM FROM exceptions WHERE TEAM IS NOT NULL UNION "
+                                           "SELECT DISTINCT TEAM FROM populations WHERE TEAM IS NOT NULL "
+                                           "ORDER BY 1").fetchall()]
+        if team.strip().lower() not in {t.lower() for t in known}:
+            raise InputError(Problem("--team", f"no team {team!r} in the history; the known teams are "
+                                     f"{', '.join(known) or '(none yet)'}, or '(none)' for items with no team"))
+    query = """
+        SELECT s.STATUS, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.DUE_DATE, e.DAYS_OVERDUE, e.TEAM, e.WORKER_ID,
+               s.FIRST_SEEN, e.FINGERPRINT, e.DETAIL, s.REVIEW_REASON, s.CHECKED, s.LAST_CHECKED,
+               s.REVIEW_ACTION, s.REVIEWER, s.REVIEWED_AT, s.REVIEW_UNTIL
+        FROM _status s
+        JOIN (SELECT * FROM exceptions
+              QUALIFY row_number() OVER (PARTITION BY FINGERPRINT ORDER BY RUN_ID DESC) = 1) e USING (FINGERPRINT)
+        WHERE (? IS NULL OR s.STATUS = ?) AND (? IS NULL OR e.RULE_ID = ?)
+          AND (? IS NULL OR lower(trim(e.TEAM)) = lower(trim(?))) AND (NOT ? OR e.TEAM IS NULL)
+        ORDER BY e.RULE_ID, e.DUE_DATE, e.CHILD, e.FINGERPRINT"""
+    named = None if none_team else team
+    params = [status, status, rule_id, rule_id, named, named, none_team]
+    if spreadsheet_safe:
+        from .reports.files import spreadsheet_safe as neutralised
+
+        query = neutralised(con, query, params)
+    return LIST_COLUMNS, con.execute(query, params).fetchall()
+
+
 def latest_run(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute(f"SELECT max(RUN_ID) FROM {STORE}.runs WHERE STATUS = 'succeeded'").fetchone()
     if row[0] is None:

@@ -104,7 +104,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     cols = ", ".join(tables.EXCEPTION_COLUMNS)
     review = ", ".join(tables.REVIEW_COLUMNS)
     paths = {name: tmp / name for name in OUTPUTS}
-    due_soon.ensure(con)
+    due_within = due_soon.ensure(con)
     files.copy(con, due_soon.DUE_SOON_QUERY, paths["due_soon.csv"], "csv")
     files.copy(con, f"SELECT {cols}, {review} FROM report_exceptions", paths["exceptions.csv"], "csv")
     files.copy(con, f"SELECT {cols}, FIRST_SEEN, {review} FROM report_exceptions", paths["exceptions.json"], "json")
@@ -116,7 +116,7 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.summary_workbook(con, summary, paths["summary.xlsx"])
     files.copy(con, "SELECT FILE, LINE, COLUMN_NAME AS COLUMN, REASON, ACTION FROM rejected_rows "
                     "ORDER BY FILE, LINE, COLUMN_NAME, REASON", paths["rejected_rows.csv"], "csv")
-    paths["report.html"].write_text(render_html(con, run_id), encoding="utf-8")
+    paths["report.html"].write_text(render_html(con, run_id, due_within), encoding="utf-8")
     return paths
 
 
@@ -126,7 +126,8 @@ def _records(con: duckdb.DuckDBPyConnection, query: str, params: list | None = N
     return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
+def render_html(con: duckdb.DuckDBPyConnection, run_id: int, due_within: int | None = None) -> str:
+    """The report page; ``due_within``: the days the due-soon list looked ahead (None: no such list)."""
     import jinja2
 
     from .trend import trend_svg
@@ -160,7 +161,6 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int) -> str:
     counts = dict(con.execute("SELECT STATUS, count(*) FROM report_closed GROUP BY STATUS").fetchall())
     unchecked = con.execute("SELECT count(*) FROM report_exceptions WHERE NOT CHECKED").fetchone()[0]
     statuses = dict(con.execute("SELECT STATUS, count(*) FROM report_exceptions GROUP BY STATUS").fetchall())
-    due_within = due_soon.ensure(con)
     due = _records(con, f"{due_soon.DUE_SOON_QUERY} LIMIT {HTML_ROWS}")
     due_total = con.execute("SELECT count(*) FROM report_due_soon").fetchone()[0]
     return template.render(

@@ -165,14 +165,17 @@ def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnect
 def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
              period: tuple[dt.date, dt.date] | None = None, present: set[str] | None = None,
              overrides: dict[str, dict[str, str]] | None = None,
-             due_within: int = DUE_WITHIN_DAYS) -> list[RuleResult]:
+             due_within: int = DUE_WITHIN_DAYS,
+             absent_columns: dict[str, list[str]] | None = None) -> list[RuleResult]:
     """Run the rules into the temporary tables ``_exceptions`` and ``_populations``.
 
     Nothing permanent is written here: a failing statement would abort a DuckDB transaction,
     and a killed run must leave the history as it was, so the results are recorded
     separately, all at once (``history.record_run``). ``con`` is locked down first
     (``lock_down``): afterwards it can no longer read or write files, so the results are
-    recorded through ``results_connection``.
+    recorded through ``results_connection``. ``absent_columns`` names, per table, the optional
+    columns the extract did not have at all: a rule that reads one is not run, rather than run on a
+    column that is empty because the source cannot supply it.
     """
     if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
         lock_down(con)
@@ -186,7 +189,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
         EVENT_KEY VARCHAR)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _due_soon (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
         EVENT_KEY VARCHAR, DUE_DATE DATE, DAYS_LEFT INTEGER, COUNTED_IN VARCHAR, DETAIL VARCHAR)""")
-    return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present, due_within)
+    return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present, due_within,
+                      absent_columns or {})
             for rule in rules]
 
 
@@ -218,11 +222,15 @@ def _due_soon(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]
 
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
               period_end: dt.date, params: dict[str, Any], present: set[str] | None,
-              due_within: int = DUE_WITHIN_DAYS) -> RuleResult:
+              due_within: int = DUE_WITHIN_DAYS, absent_columns: dict[str, list[str]] | None = None) -> RuleResult:
     if present is not None:
         missing = [t for t in rule.tables if t not in present]
         if missing:
             return RuleResult(rule, "not run", f"missing table {', '.join(missing)}", parameters=params)
+    if absent_columns and any(t in absent_columns for t in rule.reads):  # parsed only when it matters
+        gaps = sorted(f"{t}.{c}" for t, c in rule.columns_read if c in absent_columns.get(t, ()))
+        if gaps:
+            return RuleResult(rule, "not run", f"column(s) not in the extract: {', '.join(gaps)}", parameters=params)
     if (rule.applies_from and as_of < rule.applies_from) or (rule.applies_until and as_of > rule.applies_until):
         return RuleResult(rule, "not run", "the rule does not apply on the as-of date", parameters=params)
     values = {**params, "as_of": as_of, "period_start": period_start, "period_end": period_end}

@@ -17,7 +17,7 @@ table X)" without the views that join them failing.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -112,6 +112,8 @@ class FileLoad:
     rows_loaded: int
     rows_rejected: int  # rows dropped: rows read = loaded + dropped
     cells_emptied: int = 0
+    #: Optional columns the file did not have: empty in every row, so rules that read them do not run.
+    columns_absent: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -180,7 +182,8 @@ def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> lis
         SELECT FILE, TABLE_NAME, LINE, COLUMN_NAME, REASON, ACTION FROM raw_rejects
         ORDER BY FILE, LINE, COLUMN_NAME, REASON""")
     con.execute(f"""CREATE OR REPLACE TABLE {schema}.load_files (FILE VARCHAR, TABLE_NAME VARCHAR, FORMAT VARCHAR,
-        SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT, CELLS_EMPTIED BIGINT)""")
+        SHA256 VARCHAR, ROWS_READ BIGINT, ROWS_LOADED BIGINT, ROWS_REJECTED BIGINT, CELLS_EMPTIED BIGINT,
+        COLUMNS_ABSENT VARCHAR[])""")
     for f in found.files:
         dropped, emptied = con.execute(
             "SELECT count(DISTINCT LINE) FILTER (WHERE ACTION = 'row dropped'), "
@@ -188,8 +191,9 @@ def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> lis
         loaded = con.execute(f'SELECT count(*) FROM {schema}."{f.table.name}"').fetchone()[0]
         if loaded + dropped != f.rows_read:  # the invariant the whole tool rests on
             raise RuntimeError(f"{f.name}: {f.rows_read} rows read but {loaded} loaded + {dropped} dropped")
-        con.execute(f"INSERT INTO {schema}.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [f.name, f.table.name, f.format, f.sha256, f.rows_read, loaded, dropped, emptied])
+        con.execute(f"INSERT INTO {schema}.load_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [f.name, f.table.name, f.format, f.sha256, f.rows_read, loaded, dropped, emptied,
+                     f.missing_optional])
     return [t.name for t in TABLES if t.name not in present]
 
 
@@ -233,8 +237,8 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
         target = connect(db)
     report = LoadReport(
         files=[FileLoad(*r) for r in target.execute(
-            "SELECT FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED, CELLS_EMPTIED "
-            "FROM load_files ORDER BY TABLE_NAME").fetchall()],
+            "SELECT FILE, TABLE_NAME, FORMAT, SHA256, ROWS_READ, ROWS_LOADED, ROWS_REJECTED, CELLS_EMPTIED, "
+            "COLUMNS_ABSENT FROM load_files ORDER BY TABLE_NAME").fetchall()],
         ignored=found.ignored,
         absent_tables=absent,
     )

@@ -183,8 +183,9 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
             findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
         prepare_database(con, opts.holidays, opts.term_dates)
         progress(f"running {len(pack)} rules")
+        absent_columns = {f.table: f.columns_absent for f in report.files if f.columns_absent}
         results = evaluate(con, pack, opts.as_of, window, present, opts.params,  # external access off from here
-                           due_within=opts.due_within)
+                           due_within=opts.due_within, absent_columns=absent_columns)
         future = future_findings(con)
         if future:
             from .quality import store_findings

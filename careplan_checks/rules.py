@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 from functools import cached_property
 from pathlib import Path
@@ -144,6 +145,20 @@ class Rule(BaseModel):
         """Every table the rule reads: those it needs, then those it reads when present."""
         return [*self.tables, *(t for t in self.also_reads if t not in self.tables)]
 
+    @cached_property
+    def columns_read(self) -> frozenset[tuple[str, str]]:
+        """The (table, column) pairs of contract tables the rule's SQL names, read from DuckDB's parse tree.
+
+        So that a rule is "not run" rather than run on an empty column when an extract has no such
+        column at all (a source that cannot supply it, such as the Standard Safeguarding Dataset for
+        care-plan components). A qualified name (``c.PEP``) counts for the table its alias names; an
+        unqualified one for every table the rule reads from that has the column. A column counts where
+        it is used (a condition, a join, a calculation); not where it is only passed through a select
+        list, named in an ORDER BY (a tie-break: an absent column sorts as empty), or read through the
+        shared views (``views.sql``, which use optional columns only to order rows).
+        """
+        return _columns_named([self.exception_query, self.population_query])
+
     @property
     def population_query(self) -> str:
         """The population SQL with the shared ``with`` expressions in front."""
@@ -205,6 +220,46 @@ class Rule(BaseModel):
     def bind(self, sql: str, values: dict[str, Any]) -> dict[str, Any]:
         """The parameters this SQL text uses, from ``values`` (DuckDB refuses extra ones)."""
         return {name: values[name] for name in dict.fromkeys(_PARAM.findall(sql))}
+
+
+_PARSER: duckdb.DuckDBPyConnection | None = None
+
+
+def _columns_named(queries: list[str]) -> frozenset[tuple[str, str]]:
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = duckdb.connect()
+    tables: dict[str, set[str]] = {}  # alias (or name) -> contract tables
+    refs: list[list[str]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "BASE_TABLE" and node.get("table_name") in TABLES_BY_NAME:
+                name = node["table_name"]
+                for alias in {name, node.get("alias") or name}:
+                    tables.setdefault(alias.lower(), set()).add(name)
+            if node.get("class") == "COLUMN_REF":
+                refs.append(node["column_names"])
+            for k, v in node.items():
+                if k == "orders":  # an ORDER BY only breaks ties: an absent column sorts as empty
+                    continue
+                if k == "select_list":  # a column passed through is read where it is used, not here
+                    v = [item for item in v if item.get("class") != "COLUMN_REF"]
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    for q in queries:
+        tree = json.loads(_PARSER.execute("SELECT json_serialize_sql(?)", [q]).fetchone()[0])
+        walk(tree.get("statements", []))
+    read = set().union(*tables.values()) if tables else set()
+    found = set()
+    for names in refs:
+        column = names[-1].upper()
+        owners = tables.get(names[-2].lower(), set()) if len(names) > 1 else read
+        found |= {(t, column) for t in owners if column in TABLES_BY_NAME[t].column_names}
+    return frozenset(found)
 
 
 def _check_read_only(v: str) -> str:

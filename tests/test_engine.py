@@ -115,6 +115,29 @@ def test_rule_needing_an_absent_table_is_not_run(tmp_path: Path, cli):
     assert "PLACE-01   high      not run: missing table placement_views" in result.output
 
 
+def test_rule_reading_a_column_the_extract_does_not_have_is_not_run(tmp_path: Path, cli):
+    """An extract whose care_plans has no HEALTH_PLAN column (a source that cannot record it) must not
+    make CP-02 report every plan as lacking a health plan; rules that read only the columns present run."""
+    extract = tmp_path / "x"
+    shutil.copytree(SAMPLE, extract)
+    path = extract / "care_plans.csv"
+    con = duckdb.connect()
+    con.execute(f"COPY (SELECT * EXCLUDE (HEALTH_PLAN, PEP) FROM read_csv('{path}', all_varchar=true)) "
+                f"TO '{path}' (FORMAT csv, HEADER)")
+    result = cli("run", extract, "--as-of", "2025-03-31", "--no-quality", "--select", "CP-01,CP-02,CP-05",
+                 "--format", "json")
+    by_id = {r["id"]: r for r in json.loads(result.stdout)["rules"]}
+    assert by_id["CP-02"]["status"] == "not run"
+    assert by_id["CP-02"]["message"] == "column(s) not in the extract: care_plans.HEALTH_PLAN, care_plans.PEP"
+    assert by_id["CP-01"]["status"] == by_id["CP-05"]["status"] == "ran"
+    # the same column present but empty in every row is data, and the rule runs on it
+    con.execute(f"COPY (SELECT *, NULL AS HEALTH_PLAN, NULL AS PEP FROM read_csv('{path}', all_varchar=true)) "
+                f"TO '{path}' (FORMAT csv, HEADER)")
+    result = cli("run", extract, "--as-of", "2025-03-31", "--no-quality", "--select", "CP-02", "--format", "json")
+    (cp02,) = json.loads(result.stdout)["rules"]
+    assert cp02["status"] == "ran" and cp02["exceptions"] > 0
+
+
 def test_parameters_are_bound_and_overridable(cli):
     base = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality", "--format", "json")
     loose = cli("run", SAMPLE, "--as-of", "2025-03-31", "--select", "PLACE-01", "--no-quality", "--format", "json",

@@ -422,8 +422,8 @@ def test_a_table_a_rule_reads_when_present_being_absent_resolves_nothing(cli, tm
     d = tmp_path / "extract"
     d.mkdir()
     (d / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2012\nC2,M,01/06/2011\n")
-    (d / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\n"
-                                    "C1,02/01/2024,S,C2,N1,U4\nC2,02/01/2024,S,C2,N1,U4\n")
+    (d / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE,DEC\n"  # DQ-02 reads DEC: it must be there
+                                    "C1,02/01/2024,S,C2,N1,U4,\nC2,02/01/2024,S,C2,N1,U4,\n")
     (d / "missing.csv").write_text("CHILD,DOB,MISSING,MIS_START,MIS_END\nC1,01/06/2012,M,10/06/2024,09/06/2024\n")
     db, out = tmp_path / "h.duckdb", tmp_path / "report"
     first = cli("run", d, "--as-of", GOOD_NIGHT, "--db", db, "--out", out, "--no-quality", "--select", "DQ-02")

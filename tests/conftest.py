@@ -80,3 +80,31 @@ tests:
 SLOW_RULE = header_rule("SLOW-01", "A rule that takes a long time",
                         "SELECT h.CHILD, h.DOB AS EVENT_DATE, h.DOB AS DUE_DATE, sum(r.range)::VARCHAR AS DETAIL "
                         "FROM header h, range(40000000000) r GROUP BY h.CHILD, h.DOB")
+
+
+def postgres_bin_or_skip() -> Path:
+    """The PostgreSQL binaries' folder; without one, skip the test, unless CAREPLAN_REQUIRE_POSTGRES is set
+    (CI sets it, as it sets CAREPLAN_REQUIRE_BROWSER for Chromium): then a missing server fails the run
+    instead of skipping the database tests without anyone noticing."""
+    import postgres
+
+    found = postgres.find_pg_bin()
+    if found is None:
+        where = "no initdb/pg_ctl in /usr/lib/postgresql/*/bin or on PATH"
+        if os.environ.get("CAREPLAN_REQUIRE_POSTGRES"):
+            pytest.fail(f"CAREPLAN_REQUIRE_POSTGRES is set but PostgreSQL is missing ({where})")
+        pytest.skip(f"PostgreSQL is not installed ({where}; .ci/run installs Debian's postgresql)")
+    return found
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the session, reached only through its unix socket: ``.url`` is a libpq URI
+    for its empty ``careplan`` database (as the superuser), ``.bin`` the folder with psql. Stopped, and its
+    folder removed, when the session ends. The folder is made under /tmp, not pytest's temporary folders,
+    because as root the server runs as the ``postgres`` user, who cannot enter /tmp/pytest-of-root."""
+    postgres_bin_or_skip()
+    from postgres import running_server
+
+    with running_server(Path("/tmp")) as server:
+        yield server

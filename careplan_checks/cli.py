@@ -162,13 +162,17 @@ def format_load_summary(report: Any) -> str:
 @click.option("--as-of", callback=_date, default="2025-03-31", show_default=True, metavar="DATE",
               help="The date the extract is taken (YYYY-MM-DD).")
 @click.option("--years", type=click.IntRange(1, 20), default=5, show_default=True, help="Years of history.")
+@click.option("--ssd", "ssd_dir", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+              help="Also write the same children as Standard Safeguarding Dataset tables (ssd_*.csv) to DIR.")
 @handle_errors
-def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int) -> None:
+def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int, ssd_dir: Path | None) -> None:
     """Write a realistic, contract-valid sample extract (deterministic for a seed)."""
     from .sample import generate
 
-    counts = generate(out_dir, children=children, seed=seed, as_of=as_of, years=years)
+    counts = generate(out_dir, children=children, seed=seed, as_of=as_of, years=years, ssd=ssd_dir)
     click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {out_dir}")
+    if ssd_dir is not None:
+        click.echo(f"wrote the same children as SSD tables to {ssd_dir}")
 
 
 @main.command()
@@ -488,6 +492,40 @@ def anonymise(raw_dir: Path, out_dir: Path, key_file: Path) -> None:
     for name, rows, dropped in run_anonymise(raw_dir, out_dir, key_file):
         click.echo(f"{name}: {rows} rows" + (f"; dropped {', '.join(dropped)}" if dropped else ""))
     click.echo(f"anonymised extract written to {out_dir}")
+
+
+@main.command("from-ssd")
+@click.argument("source", metavar="SOURCE")
+@click.argument("out_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--key-file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The authority's secret key (hex), the same as for anonymise. Created if it does not exist.")
+@click.option("--lookups", "lookup_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None,
+              metavar="FILE", help="The authority's own descriptions-to-codes (YAML), added to the shipped ones.")
+@click.option("--as-of", callback=_date, default=None, metavar="DATE",
+              help="Keep children looked after on or before this date (YYYY-MM-DD; default today).")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), default=None, metavar="DIR",
+              help="Rule folder the report says can or cannot run (default: the built-in rules).")
+@handle_errors
+def from_ssd(source: str, out_dir: Path, key_file: Path, lookup_file: Path | None, as_of: dt.date | None,
+             rules_dir: Path | None) -> None:
+    """Turn the Standard Safeguarding Dataset into an extract: SOURCE is a folder of ssd_*.csv or
+    ssd_*.parquet files, or a database URL (postgresql://..., mssql+pyodbc://...).
+
+    Pseudonymised on the way with the key; the report in OUT_DIR/mapping_report says which values had
+    no code, what SSD cannot supply and which rules will therefore not run.
+    """
+    from .ssd import REPORT_DIR
+    from .ssd import from_ssd as run_from_ssd
+
+    result = run_from_ssd(source, out_dir, key_file, lookup_file, as_of, rules_dir)
+    for table, rows in result.rows.items():
+        click.echo(f"{table}: {rows} rows")
+    click.echo(f"kept {plural(result.cohort, 'child', 'children')} of {plural(result.people, 'person', 'people')} "
+               "(looked after, or care leavers)")
+    if result.unmapped:
+        click.echo(f"{plural(result.unmapped, 'value')} had no code and were left empty: see "
+                   f"{out_dir / REPORT_DIR / 'unmapped_values.csv'}")
+    click.echo(f"extract written to {out_dir}; mapping report in {out_dir / REPORT_DIR}")
 
 
 # ------------------------------------------------------------------ history

@@ -32,14 +32,23 @@ def contract_markdown() -> str:
         "together: a code valid in any of them loads. Where a list changed between years, the table says in which "
         "years each code is valid; a code valid in another year but not in the run's is a data-quality finding.",
         "",
+        "The column *SSD source* says where `careplan-checks from-ssd` takes each column from in the Standard "
+        "Safeguarding Dataset (v1.4.5), or, where SSD has none, why; such columns (and tables) are not written "
+        "by `from-ssd`, so the rules that read them are reported as not run.",
+        "",
     ]
+    from .ssd import coverage
+
     for group, title in (("ssda903", "SSDA903 tables"), ("supplement", "Care-plan supplement")):
         out += [f"## {title}", ""]
         for t in (t for t in TABLES if t.group == group):
             out += [f"### `{t.name}`", "", t.description, ""]
             if t.key:
                 out += [f"One row per {' + '.join(t.key)}.", ""]
-            out += ["| column | required | type | codes / range | meaning |", "|---|---|---|---|---|"]
+            if t.name not in coverage.WRITTEN_TABLES:
+                out += [f"SSD: not supplied ({coverage.reason_missing(t.name, None)}).", ""]
+            out += ["| column | required | type | codes / range | meaning | SSD source |",
+                    "|---|---|---|---|---|---|"]
             for c in t.columns:
                 kind = KIND_HELP[c.kind].format(max_length=c.max_length)
                 if c.codes:
@@ -48,7 +57,10 @@ def contract_markdown() -> str:
                     allowed = f"{c.minimum}–{c.maximum}"
                 else:
                     allowed = ""
-                out.append(f"| {c.name} | {'yes' if c.required else ''} | {kind} | {allowed} | {c.description} |")
+                ssd = coverage.source_of(t.name, c.name) or (
+                    f"— ({coverage.reason_missing(t.name, c.name)})" if t.name in coverage.WRITTEN_TABLES else "—")
+                out.append(f"| {c.name} | {'yes' if c.required else ''} | {kind} | {allowed} | {c.description} "
+                           f"| {ssd} |")
             for c in t.columns:
                 if varies_by_year(t.name, c.name):
                     out.append(f"\n{c.name} codes by collection year: {_codes_by_year(t.name, c.name)}.")

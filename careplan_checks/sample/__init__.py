@@ -30,6 +30,7 @@ from .health import HealthAndEducation
 from .leaving import LeavingCare
 from .placements import PlacementEvents
 from .returns import Returns
+from .ssd import write_ssd
 from .structure import Structure
 
 __all__ = ["ANSWER_KEY", "DEFAULT_AS_OF", "generate", "read_answer_key"]
@@ -69,8 +70,9 @@ class Child(Structure, CarePlanning, PlacementEvents, HealthAndEducation, Leavin
 
 
 def generate(out: Path, children: int = 200, seed: int = 1, as_of: dt.date = DEFAULT_AS_OF,
-             years: int = 5) -> dict[str, int]:
-    """Write a sample extract of ``children`` children and its answer key to ``out``."""
+             years: int = 5, ssd: Path | None = None) -> dict[str, int]:
+    """Write a sample extract of ``children`` children and its answer key to ``out``; with ``ssd``, the
+    same children as Standard Safeguarding Dataset tables in that folder too (``ssd.write_ssd``)."""
     rng = random.Random(seed)
     period_start = add_months(as_of, -12) + DAY
     w = Writer()
@@ -91,6 +93,8 @@ def generate(out: Path, children: int = 200, seed: int = 1, as_of: dt.date = DEF
         cw = csv.writer(f, lineterminator="\n")
         cw.writerow(["RULE_ID", "CHILD", "EVENT_DATE", "EVENT_KEY"])
         cw.writerows([r, c, d.isoformat(), k or ""] for r, c, d, k in sorted(key, key=lambda x: (x[0], x[1], x[2])))
+    if ssd is not None:
+        write_ssd(out, ssd, seed, as_of)
     return counts
 
 

@@ -237,10 +237,13 @@ class Structure(ChildBase):
             last.long_term_foster = split
             eps[-1:] = [[first[0], first[1], first[2], "U6", split, "X1", "PLACE"],
                         [split, "T", first[2], "U4", first[4], first[5], first[6]]]
+        post = None
         for start, rne, ls, place, end, rec, reason in eps:
+            drawn = f"EG{rng.randint(1, 40)} {rng.randint(1, 9)}"
+            post = post if rne == "L" and post else drawn  # a change of legal status only: the same placement
             self.w.add("episodes", CHILD=self.id, DECOM=start, RNE=rne, LS=ls, CIN=self.cin, PLACE=place,
                        PLACE_PROVIDER=PROVIDER.get(place), DEC=end, REC=rec, REASON_PLACE_CHANGE=reason,
-                       HOME_POST=home, PL_POST=f"EG{rng.randint(1, 40)} {rng.randint(1, 9)}")
+                       HOME_POST=home, PL_POST=post)
 
     def _rec(self) -> str:
         if self.end == birthday(self.dob, 18):

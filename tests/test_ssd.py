@@ -296,3 +296,22 @@ def test_the_readme_table_of_rules_says_what_the_report_says(converted):
                     for n in range(int(a), int(b) + 1)]
             said.update(dict.fromkeys(ids, rows[cells[0]]))
     assert said == coverage
+
+
+def test_a_supplement_table_put_beside_the_extract_is_kept_and_read(sample, tmp_path: Path):
+    """What SSD cannot supply (PEPs) comes from a supplement file the authority adds: from-ssd keeps it."""
+    extract, ssd, key = sample
+    out = tmp_path / "extract"
+    from_ssd(ssd, out, key, as_of=DEFAULT_AS_OF)
+    assert _run(out)["EDU-01"][0] == "not run"
+    name = _pseudonyms(key, {r["CHILD"] for r in _csv(extract / "header.csv")})
+    con = duckdb.connect()
+    con.execute("CREATE TABLE m (C VARCHAR, P VARCHAR)")
+    con.executemany("INSERT INTO m VALUES (?, ?)", list(name.items()))
+    con.execute(f"""COPY (SELECT m.P AS CHILD, p.* EXCLUDE (CHILD) FROM read_csv('{extract / "peps.csv"}',
+        all_varchar=true) p JOIN m ON m.C = p.CHILD) TO '{out / "peps.csv"}' (FORMAT csv, HEADER)""")
+    from_ssd(ssd, out, key, as_of=DEFAULT_AS_OF)  # the next night
+    assert (out / "peps.csv").exists()
+    status, got = _run(out)["EDU-01"]
+    direct = _run(extract)["EDU-01"][1]
+    assert status == "ran" and got == {(name[c], d, k) for c, d, k in direct}

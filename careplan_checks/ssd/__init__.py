@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 MAPPING_SQL = Path(__file__).with_name("mapping.sql")
 REPORT_DIR = "mapping_report"
+WRITTEN = "written.txt"  # in REPORT_DIR: the files from-ssd wrote, the only ones it replaces next time
 #: Columns written only when the source holds a real value in some row (SystemC's SDQ reason is
 #: always the placeholder SSD_PH: an empty column would make every child without a score look late).
 ONLY_WHEN_SUPPLIED = {("oc2", "SDQ_REASON")}
@@ -76,6 +77,8 @@ def from_ssd(source: str | Path, out: Path, key_file: Path, lookup_file: Path | 
         try:
             _write_tables(con, work, result)
             result.unmapped = report.write(con, work / REPORT_DIR, result, rules_dir)
+            (work / REPORT_DIR / WRITTEN).write_text(
+                "".join(f"{name}.csv\n" for name in result.rows), encoding="utf-8")
             _replace(work, out)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -122,11 +125,14 @@ def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path, result: SsdResul
 
 
 def _replace(work: Path, out: Path) -> None:
-    """Move the new extract into ``out``: contract files and the report replaced, nothing else touched."""
+    """Move the new extract into ``out``. Only the files from-ssd wrote last time are replaced: a supplement
+    table the authority put beside them (``peps.csv``, say, for what SSD cannot supply) is kept."""
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.iterdir():
-        if old.is_file() and old.suffix == ".csv" and old.stem in TABLES_BY_NAME:
-            old.unlink()
+    previous = out / REPORT_DIR / WRITTEN
+    if previous.exists():
+        for name in previous.read_text(encoding="utf-8").split():
+            if (out / name).is_file() and name not in {p.name for p in work.iterdir()}:
+                (out / name).unlink()
     if (out / REPORT_DIR).exists():
         shutil.rmtree(out / REPORT_DIR)
     for new in work.iterdir():

@@ -26,6 +26,8 @@ from .contract import TABLES_BY_NAME
 from .errors import InputError, Problem
 
 DEFAULT_RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+#: libyaml's loader where PyYAML has it (ten times faster on a large pack), the same safe subset of YAML.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 Severity = Literal["critical", "high", "medium", "low"]
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
@@ -293,7 +295,7 @@ def _format_error(path: Path, e: ValidationError) -> list[Problem]:
 def read_rule(path: Path) -> Rule:
     where = f"{path.parent.name}/{path.name}"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         mark = getattr(e, "problem_mark", None)
         raise InputError(Problem(where, "is not valid YAML", line=mark.line + 1 if mark else None)) from None
@@ -310,15 +312,30 @@ def read_rule(path: Path) -> Rule:
 
 
 def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None) -> list[Rule]:
-    """Read and check every rule in ``folder``; all problems are reported together."""
+    """Read and check every rule in ``folder``; all problems are reported together.
+
+    A pack that passed these checks before, byte for byte and with the same engine, is read back from
+    the cache (``rule_cache``) instead: start-up then costs the same for 30 rules or 300.
+    """
     if not folder.is_dir():
         raise InputError(Problem(str(folder), "is not a folder of rules"))
+    paths = [p for p in sorted(folder.glob("*.y*ml")) if not p.name.startswith("_")]  # _notes beside the rules
+    from . import rule_cache
+
+    key = rule_cache.key(paths)
+    cached = rule_cache.get(key)
+    if cached is not None and [r.path for r in cached] == paths:
+        return select_rules(cached, select)
+    rules = _read_and_check(folder, paths)
+    rule_cache.put(key, rules)
+    return select_rules(rules, select)
+
+
+def _read_and_check(folder: Path, paths: list[Path]) -> list[Rule]:
     problems: list[Problem] = []
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.y*ml")):
-        if path.name.startswith("_"):
-            continue  # notes beside the rules, such as _not_yet_checkable.yml
+    for path in paths:
         try:
             rule = read_rule(path)
         except InputError as e:
@@ -332,7 +349,7 @@ def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None
         problems.extend(check_sql(rules))
     if problems:
         raise InputError(problems)
-    return select_rules(rules, select)
+    return rules
 
 
 def select_rules(rules: list[Rule], select: list[str] | None) -> list[Rule]:

@@ -19,6 +19,9 @@ def _work_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory):
     ``./docs``) lands in one made for the session, never in the working copy."""
     here = Path.cwd()
     os.chdir(tmp_path_factory.mktemp("cwd"))
+    cache = tmp_path_factory.mktemp("rule-cache")
+    cache.chmod(0o700)
+    os.environ["CAREPLAN_CACHE_DIR"] = str(cache)  # the checked-rules cache: the session's own, never the user's
     yield
     os.chdir(here)
 

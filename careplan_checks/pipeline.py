@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,15 +104,6 @@ def code_year(period: tuple[dt.date, dt.date]) -> str:
     return min(max(year, SUPPORTED_YEARS[0]), SUPPORTED_YEARS[-1])  # labels sort as years do
 
 
-def _import_gx() -> None:
-    import contextlib
-
-    from . import gx_compat  # noqa: F401  (sets GX_ANALYTICS_ENABLED before GX is imported)
-
-    with contextlib.suppress(Exception):  # a failure is reported properly when the quality stage imports it
-        import great_expectations  # noqa: F401
-
-
 def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: None) -> Night:
     """Run one night: the function the command line calls, and the one to call from a scheduler
     (Airflow, Dagster) or a notebook.
@@ -147,15 +137,28 @@ def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: N
 
 
 def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str]) -> Night:
+    worker = None
+    if opts.quality:
+        # Importing Great Expectations takes seconds of Python work: in a process of its own, started now,
+        # it imports beside the load and checks beside the rules (``quality_worker``).
+        from .quality_worker import QualityWorker
+
+        worker = QualityWorker().start()
+    try:
+        return _run_with(opts, started, progress, phase, worker)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str],
+              worker: Any) -> Night:
     from . import history
     from .engine import collection_year, default_period, evaluate, future_findings, prepare_database, results_connection
     from .load import load_extract
     from .reports import due_soon
     from .rules import DEFAULT_RULES_DIR, load_rules, select_rules
 
-    if opts.quality:
-        # Importing Great Expectations takes seconds: start it now, alongside reading the extract.
-        threading.Thread(target=_import_gx, daemon=True).start()
     targets = read_targets(opts.targets)
     pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR)
     unknown = sorted(set(targets) - {r.id for r in pack})
@@ -176,20 +179,23 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         phase[0] = "run"
         present = {f.table for f in report.files}
         findings: list[tuple] = []
-        if opts.quality:
-            from .quality import validate as run_quality
-
-            progress("checking data quality")
-            findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
+        if worker is not None:
+            progress("checking data quality (beside the rules)")
+            worker.submit(con, present, code_year(window))
         prepare_database(con, opts.holidays, opts.term_dates)
         progress(f"running {len(pack)} rules")
         absent_columns = {f.table: f.columns_absent for f in report.files if f.columns_absent}
         results = evaluate(con, pack, opts.as_of, window, present, opts.params,  # external access off from here
                            due_within=opts.due_within, absent_columns=absent_columns)
+        from .quality import RESULTS_DDL, store_findings
+
+        if worker is not None:
+            checked = worker.result()
+            con.execute(RESULTS_DDL)
+            store_findings(con, checked)
+            findings = [r for r in checked if not r[4]]
         future = future_findings(con)
         if future:
-            from .quality import store_findings
-
             store_findings(con, future)
             findings += future
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 
@@ -28,11 +27,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Check:
+    """One finding the suite looks for: ``sql`` returns the offending rows (``{batch}`` is the table)."""
+
     table: str
     name: str
     column: str
     description: str
-    expectation: Any
+    sql: str
+    #: Report the table's row count beside a finding (as GX's column-pair expectation did).
+    counts_rows: bool = False
+    #: A check on the table's shape, not its rows: no count of unexpected rows.
+    shape: bool = False
 
 
 def _quote(value: str) -> str:
@@ -40,24 +45,24 @@ def _quote(value: str) -> str:
 
 
 def build_checks(present: set[str], year: str | None = None) -> list[Check]:
-    """The expectations for the tables present in this extract; with ``year`` (a collection year such
+    """The checks for the tables present in this extract; with ``year`` (a collection year such
     as ``2024-25``), also one check for each coded column whose list that year is narrower than the
     union the loader accepts."""
-    import great_expectations.expectations as gxe
-
     if year is not None and year not in SUPPORTED_YEARS:
         raise ValueError(f"collection year {year!r} is not supported: {', '.join(SUPPORTED_YEARS)}")
     checks: list[Check] = []
     for t in TABLES:
         if t.name not in present:
             continue
-        add = lambda name, column, description, exp, t=t: checks.append(  # noqa: E731
-            Check(t.name, name, column, description, exp))
+        add = lambda name, column, description, sql, t=t, **kw: checks.append(  # noqa: E731
+            Check(t.name, name, column, description, sql, **kw))
+        expected = ", ".join(_quote(c) for c in sorted([*t.column_names, "_LINE"]))
         add("columns", "", "the table has exactly the contract's columns",
-            gxe.ExpectTableColumnsToMatchSet(column_set=[*t.column_names, "_LINE"], exact_match=True))
-        # Required values, code lists and ranges: one expectation a table. The loader has already
-        # refused rows that break them, so this is a check on the loader, and GX's overhead is per
-        # expectation (some 20 ms each), not per row.
+            f"SELECT 1 FROM (SELECT list(column_name ORDER BY column_name) AS C FROM information_schema.columns "
+            f"WHERE table_name = {_quote(t.name)} AND table_schema = current_schema()) WHERE C <> [{expected}]",
+            shape=True)
+        # Required values, code lists and ranges. The loader has already refused rows that break them,
+        # so this is a check on the loader.
         broken = [*(f'"{c.name}" IS NULL' for c in t.columns if c.required),
                   *(f'"{c.name}" NOT IN ({", ".join(_quote(x) for x in c.codes)})' for c in t.columns if c.codes),
                   *(f'"{c.name}" NOT BETWEEN {c.minimum} AND {c.maximum}' for c in t.columns
@@ -65,8 +70,7 @@ def build_checks(present: set[str], year: str | None = None) -> list[Check]:
         if broken:
             add("contract_values", ", ".join(c.name for c in t.columns if c.required or c.codes or c.kind == "int"),
                 "required values are present, codes are in their lists and numbers in range",
-                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                    "SELECT _LINE FROM {batch} WHERE " + " OR ".join(f"coalesce({b}, false)" for b in broken))))
+                "SELECT _LINE FROM {batch} WHERE " + " OR ".join(f"coalesce({b}, false)" for b in broken))
         if year is not None:
             # The loader accepts a code valid in any supported year (an extract holds episodes recorded
             # under older lists); one valid only in another year is worth a finding, not a lost row.
@@ -77,43 +81,31 @@ def build_checks(present: set[str], year: str | None = None) -> list[Check]:
                 if len(valid) == len(all_codes(t.name, c.name)):
                     continue
                 add("code_in_year", c.name, f"{c.name}: code not valid in {year} (valid in another year)",
-                    gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                        f'SELECT _LINE FROM {{batch}} WHERE "{c.name}" IS NOT NULL AND "{c.name}" NOT IN '
-                        f'({", ".join(_quote(x) for x in valid)})')))
+                    f'SELECT _LINE FROM {{batch}} WHERE "{c.name}" IS NOT NULL AND "{c.name}" NOT IN '
+                    f'({", ".join(_quote(x) for x in valid)})')
         if t.key:
-            # As a grouped query: GX's own compound-uniqueness metric joins the table to itself,
-            # which on millions of visits took seconds; a GROUP BY in DuckDB takes a fraction.
             cols = ", ".join(f'"{c}"' for c in t.key)
             add("unique_key", ", ".join(t.key), f"one row per {' + '.join(t.key)}",
-                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                    f"SELECT {cols} FROM {{batch}} GROUP BY {cols} HAVING count(*) > 1")))
+                f"SELECT {cols} FROM {{batch}} GROUP BY {cols} HAVING count(*) > 1")
         for later, earlier in t.date_order:
             add("date_order", f"{later}, {earlier}", f"{later} is not before {earlier}",
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                    column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing"))
+                f'SELECT _LINE FROM {{batch}} WHERE "{later}" < "{earlier}"', counts_rows=True)
         if "DOB" in t.column_names and "header" in present and t.name != "header":
             add("dob_matches_header", "DOB", "DOB agrees with the header table for the same CHILD",
-                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                    "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b JOIN header h USING (CHILD) "
-                    "WHERE b.DOB IS NOT NULL AND b.DOB <> h.DOB")))
+                "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b JOIN header h USING (CHILD) "
+                "WHERE b.DOB IS NOT NULL AND b.DOB <> h.DOB")
         if "header" in present and t.name != "header":
             add("child_in_header", "CHILD", "every CHILD is in the header table",
-                gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                    "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b "
-                    "WHERE b.CHILD NOT IN (SELECT CHILD FROM header)")))
+                "SELECT b.CHILD, b._LINE FROM (SELECT * FROM {batch}) b "
+                "WHERE b.CHILD NOT IN (SELECT CHILD FROM header)")
     if "episodes" in present:
-        checks.append(Check("episodes", "no_overlap", "DECOM, DEC",
-                            "a child's episodes do not overlap",
-                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                                "SELECT a.CHILD, a._LINE FROM (SELECT * FROM {batch}) a "
-                                "JOIN episodes b ON a.CHILD = b.CHILD "
-                                "AND a._LINE <> b._LINE AND b.DECOM > a.DECOM "
-                                "AND b.DECOM < coalesce(a.DEC, DATE '9999-12-31')"))))
-        checks.append(Check("episodes", "one_open_episode", "DEC",
-                            "a child has at most one open episode",
-                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                                "SELECT CHILD FROM {batch} WHERE DEC IS NULL "
-                                "GROUP BY CHILD HAVING count(*) > 1"))))
+        checks.append(Check("episodes", "no_overlap", "DECOM, DEC", "a child's episodes do not overlap",
+                            "SELECT a.CHILD, a._LINE FROM (SELECT * FROM {batch}) a "
+                            "JOIN episodes b ON a.CHILD = b.CHILD "
+                            "AND a._LINE <> b._LINE AND b.DECOM > a.DECOM "
+                            "AND b.DECOM < coalesce(a.DEC, DATE '9999-12-31')"))
+        checks.append(Check("episodes", "one_open_episode", "DEC", "a child has at most one open episode",
+                            "SELECT CHILD FROM {batch} WHERE DEC IS NULL GROUP BY CHILD HAVING count(*) > 1"))
     if "header" in present and "episodes" in present:
         # A care leaver aged 19 to 21 has OC3 (or leaving-care) rows and, as a rule, no episode in the year.
         leavers = "".join(f" AND CHILD NOT IN (SELECT CHILD FROM {t})" for t in ("oc3", "leaving_care")
@@ -121,10 +113,18 @@ def build_checks(present: set[str], year: str | None = None) -> list[Check]:
         checks.append(Check("header", "child_has_episodes", "CHILD",
                             "every child in the header has episodes (or is a care leaver with OC3 or leaving-care "
                             "rows)",
-                            gxe.UnexpectedRowsExpectation(unexpected_rows_query=(
-                                f"SELECT CHILD FROM {{batch}} WHERE CHILD NOT IN (SELECT CHILD FROM episodes)"
-                                f"{leavers}"))))
+                            f"SELECT CHILD FROM {{batch}} WHERE CHILD NOT IN (SELECT CHILD FROM episodes){leavers}"))
     return checks
+
+
+def composite_query(checks: list[Check]) -> str:
+    """One query for a table's checks: a row (check number, offending rows, table rows) per check that
+    finds something. GX's bookkeeping costs some 20 ms an expectation whatever the data, so a table's
+    checks run as one ``UnexpectedRowsExpectation`` rather than six."""
+    parts = [f"SELECT {i} AS CHECK_NO, count(*) AS N, "
+             f"{'(SELECT count(*) FROM {batch})' if c.counts_rows else 'NULL::BIGINT'} AS ELEMENTS FROM ({c.sql})"
+             for i, c in enumerate(checks)]
+    return "SELECT * FROM (" + " UNION ALL ".join(parts) + ") WHERE N > 0 ORDER BY CHECK_NO"
 
 
 def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
@@ -140,12 +140,14 @@ RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CH
 
 
 def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | None = None) -> list[tuple]:
-    """Run the generated suites on the loaded tables; store and return the results.
+    """Run the generated checks on the loaded tables, one composite expectation a table; store and
+    return the results (one row per check, as before they were combined).
 
     ``year`` is the run's collection year (``2024-25``): when given, a code valid in another supported
     year but not in this one is reported too. Without it the checks are those of every year.
     """
     import great_expectations as gx
+    import great_expectations.expectations as gxe
 
     from .gx_compat import duckdb_datasource, ephemeral_context
 
@@ -157,26 +159,26 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
         mine = [c for c in checks if c.table == table]
         asset = source.add_table_asset(name=table, table_name=table)
         batch = asset.add_batch_definition_whole_table("whole").get_batch()
-        # Saving the suite gives each expectation an id, by which its result is matched back.
-        suite = context.suites.add(gx.ExpectationSuite(name=f"{table}_contract",
-                                                       expectations=[c.expectation for c in mine]))
-        result = batch.validate(suite, result_format="BASIC")
-        by_id = {r.expectation_config.id: r for r in result.results}
-        if len(by_id) != len(mine):
-            raise RuntimeError(f"data quality: {len(mine)} checks on {table} but {len(by_id)} results")
-        for c, exp in zip(mine, suite.expectations, strict=True):
-            r = by_id[exp.id]
-            info = r.exception_info or {}
-            raised = info.get("raised_exception") or any(
-                isinstance(v, dict) and v.get("exception_traceback") for v in info.values())
-            if raised:
-                log.debug("data-quality check %s.%s could not run: %s", c.table, c.name, str(info)[-300:])
-            res = r.result or {}
-            unexpected = res.get("unexpected_count")
-            if unexpected is None and c.name not in ("columns",):
-                unexpected = res.get("observed_value")
-            rows.append((c.table, c.name, c.column, c.description, bool(r.success),
-                         res.get("element_count"), unexpected, "the check could not run" if raised else None))
+        suite = context.suites.add(gx.ExpectationSuite(name=f"{table}_contract", expectations=[
+            gxe.UnexpectedRowsExpectation(unexpected_rows_query=composite_query(mine))]))
+        (result,) = batch.validate(suite, result_format="COMPLETE").results
+        info = result.exception_info or {}
+        raised = info.get("raised_exception") or any(
+            isinstance(v, dict) and v.get("exception_traceback") for v in info.values())
+        if raised:
+            log.debug("data-quality checks on %s could not run: %s", table, str(info)[-300:])
+            rows += [(c.table, c.name, c.column, c.description, False, None, None, "the check could not run")
+                     for c in mine]
+            continue
+        found = {int(r["CHECK_NO"]): r for r in (result.result or {}).get("details", {}).get("unexpected_rows", [])}
+        if len(found) != (result.result or {}).get("observed_value", 0):
+            raise RuntimeError(f"data quality: the checks on {table} returned an unreadable result")
+        for i, c in enumerate(mine):
+            hit = found.get(i)
+            n = int(hit["N"]) if hit else 0
+            elements = int(hit["ELEMENTS"]) if hit and hit["ELEMENTS"] is not None else None
+            rows.append((c.table, c.name, c.column, c.description, hit is None, elements,
+                         None if c.shape else n, None))
     con.execute(RESULTS_DDL)
     store_findings(con, rows)
     failed = sum(1 for r in rows if not r[4])

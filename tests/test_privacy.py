@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import subprocess
 import sys
 import textwrap
@@ -94,26 +95,34 @@ def test_a_bad_key_file_is_refused(tmp_path: Path, cli, content: str):
 
 
 GUARD = textwrap.dedent("""
-    import socket, sys
-    attempts = []
+    # Loaded by every Python process of the run (the night and its data-quality worker) through PYTHONPATH.
+    import os, socket
+    log = os.environ["NETWORK_LOG"]
+    with open(log + ".processes", "a") as f:
+        f.write(str(os.getpid()) + "\\n")
     def refuse(*args, **kwargs):
-        attempts.append(repr(args[:2]))
+        with open(log, "a") as f:
+            f.write(repr(args[:2]) + "\\n")
         raise OSError("network disabled in this test")
     socket.socket.connect = refuse
     socket.socket.connect_ex = refuse
     socket.create_connection = refuse
     socket.getaddrinfo = refuse
-    from careplan_checks.cli import main
-    try:
-        main(sys.argv[1:], standalone_mode=False)
-    finally:
-        print("NETWORK ATTEMPTS:", len(attempts), attempts[:3], flush=True)
 """)
 
 
 def test_a_full_run_makes_no_network_call(tmp_path: Path):
-    done = subprocess.run([sys.executable, "-c", GUARD, "demo", "--out", str(tmp_path / "report"),
-                           "--db", str(tmp_path / "h.duckdb")], capture_output=True, text=True, timeout=300)
-    assert "NETWORK ATTEMPTS: 0 []" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "exceptions in 32 rules" in done.stdout
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(GUARD)
+    log = tmp_path / "network.log"
+    env = {**os.environ, "PYTHONPATH": str(site), "NETWORK_LOG": str(log)}
+    done = subprocess.run([sys.executable, "-c", "from careplan_checks.cli import main; main()", "demo", "--out",
+                           str(tmp_path / "report"), "--db", str(tmp_path / "h.duckdb")],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not log.exists(), log.read_text()[:2000]
+    processes = (tmp_path / "network.log.processes").read_text().split()
+    assert len(processes) >= 2, "the data-quality worker ran under the guard too"
+    assert "exceptions in 32 rules" in done.stdout and "data-quality findings" in done.stdout
     assert (tmp_path / "report" / "report.html").exists()

@@ -104,3 +104,44 @@ def test_the_run_checks_codes_against_its_own_collection_year(tmp_path: Path, cl
         assert result.exit_code == 0, result.output
         year = code_year((dt.date(2000, 1, 1), dt.date.fromisoformat(as_of)))
         assert f"SEX: code not valid in {year} (valid in another year)" in (out / "report.html").read_text()
+
+
+def test_the_composite_expectations_give_what_each_check_gives_alone(extract: Path):
+    """One expectation a table (for speed) must report, check by check, what that check's own query finds."""
+    from careplan_checks.quality import build_checks
+
+    for name in ("reviews.csv", "episodes.csv"):  # add findings of several kinds to the sample
+        lines = (extract / name).read_text().splitlines()
+        (extract / name).write_text("\n".join([*lines, lines[1], lines[2]]) + "\n")  # repeated keys
+    con, report = load_extract(extract)
+    present = {f.table for f in report.files}
+    results = {(r[0], r[1], r[2]): r for r in validate(con, present, year="2024-25")}
+    checks = build_checks(present, "2024-25")
+    assert len(results) == len(checks)
+    found = 0
+    for c in checks:
+        alone = con.execute(f"SELECT count(*) FROM ({c.sql.replace('{batch}', c.table)})").fetchone()[0]
+        r = results[(c.table, c.name, c.column)]
+        assert r[4] == (alone == 0), (c.table, c.name)
+        if not c.shape:
+            assert r[6] == alone, (c.table, c.name, r[6], alone)
+        found += alone > 0
+    assert found >= 5, "a weak test: too few findings"
+
+
+def test_the_quality_worker_finds_what_the_checks_find_in_process(extract: Path):
+    from careplan_checks.quality_worker import QualityWorker
+
+    con, report = load_extract(extract)
+    present = {f.table for f in report.files}
+    worker = QualityWorker().start()
+    try:
+        worker.submit(con, present, "2024-25")
+        copy = worker._dir
+        assert copy is not None and copy.stat().st_mode & 0o077 == 0, "the copy of the tables is private"
+        beside = worker.result()
+    finally:
+        worker.close()
+    assert not copy.exists(), "the private copy is removed"
+    assert beside == validate(con, present, year="2024-25")
+    assert [r for r in beside if not r[4]], "the sample has findings"

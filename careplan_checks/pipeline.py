@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,9 +139,11 @@ def run_night(opts: NightOptions, progress: Callable[[str], None] = lambda _m: N
 
 def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str]) -> Night:
     worker = None
-    if opts.quality:
+    if opts.quality and "great_expectations" not in sys.modules:
         # Importing Great Expectations takes seconds of Python work: in a process of its own, started now,
-        # it imports beside the load and checks beside the rules (``quality_worker``).
+        # it imports beside the load and checks beside the rules (``quality_worker``). A process that has
+        # imported it already (a scheduler's, a notebook's) checks in process, before the rules: quicker
+        # than copying the tables, and the same findings.
         from .quality_worker import QualityWorker
 
         worker = QualityWorker().start()
@@ -182,6 +185,11 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         if worker is not None:
             progress("checking data quality (beside the rules)")
             worker.submit(con, present, code_year(window))
+        elif opts.quality:
+            from .quality import validate as run_quality
+
+            progress("checking data quality")
+            findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
         prepare_database(con, opts.holidays, opts.term_dates)
         progress(f"running {len(pack)} rules")
         absent_columns = {f.table: f.columns_absent for f in report.files if f.columns_absent}

@@ -14,6 +14,7 @@ imported here only, because importing it takes seconds.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -179,6 +180,8 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
             elements = int(hit["ELEMENTS"]) if hit and hit["ELEMENTS"] is not None else None
             rows.append((c.table, c.name, c.column, c.description, hit is None, elements,
                          None if c.shape else n, None))
+    with contextlib.suppress(Exception):  # GX's pooled cursors closed now, not when ``con`` has gone
+        source.get_engine().dispose()
     con.execute(RESULTS_DDL)
     store_findings(con, rows)
     failed = sum(1 for r in rows if not r[4])

@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -98,10 +99,18 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [(n, 5, "all") for n in args.sizes] if args.sizes else [
         s for s in FULL_SIZES if not args.quick or s[0] <= 26_750]
+
+    work = Path(tempfile.mkdtemp(prefix="careplan-bench-"))
+    try:
+        _measure(work, sizes, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # the extracts: up to 300 MB at national scale
+
+
+def _measure(work: Path, sizes: list[tuple[int, int, str]], args: argparse.Namespace) -> None:
     from careplan_checks.sample import generate
 
     rows = []
-    work = Path(tempfile.mkdtemp(prefix="careplan-bench-"))
     for children, years, tables in sizes:
         extract = work / f"x{children}-{tables}"
         start = time.perf_counter()

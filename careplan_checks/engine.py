@@ -196,6 +196,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
 
 def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dict[str, Any]) -> list[str]:
     """The columns a rule's query (``Rule.exception_query`` or ``population_query``) returns: planned, not run."""
+    planned = rule.planned_columns(query)
+    if planned is not None:
+        return planned
     sql = f"SELECT * FROM ({query}) LIMIT 0"
     return [d[0] for d in con.execute(sql, rule.bind(sql, values)).description]
 
@@ -204,7 +207,7 @@ def _due_soon(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]
     """``_rule_due``: the rule's obligations not yet done whose due date falls in the next ``due_within``
     days (after the as-of date, which the exceptions cover), with the days left counted as the rule counts."""
     name = rule.due_soon
-    columns = _columns(con, rule, f"WITH {rule.with_}\nSELECT * FROM {name}", values)
+    columns = _columns(con, rule, rule.due_soon_query, values)
     key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in columns else "NULL::VARCHAR"
     owed = "coalesce(LAPSES, DATE '9999-12-31') > DUE_DATE" if "LAPSES" in columns else "true"
     working = rule.counts == "working days"  # any other rule's days left are calendar days

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import duckdb
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from .contract import TABLES_BY_NAME
 from .errors import InputError, Problem
@@ -132,6 +132,12 @@ class Rule(BaseModel):
     tests: list[Case] = Field(min_length=2)
 
     path: Path | None = Field(default=None, exclude=True)
+    #: The columns each of the rule's queries returns, as planned when the pack was checked (``check_sql``):
+    #: names do not depend on the data, so a night need not plan them again (cached with the pack).
+    _planned: dict[str, list[str]] = PrivateAttr(default_factory=dict)
+
+    def planned_columns(self, query: str) -> list[str] | None:
+        return self._planned.get(query)
 
     @field_validator("tables", "also_reads")
     @classmethod
@@ -165,6 +171,11 @@ class Rule(BaseModel):
     def population_query(self) -> str:
         """The population SQL with the shared ``with`` expressions in front."""
         return f"WITH {self.with_}\n{self.population}" if self.with_ else self.population
+
+    @property
+    def due_soon_query(self) -> str:
+        """The rule's obligations (its ``due_soon`` expression), for the due-soon list."""
+        return f"WITH {self.with_}\nSELECT * FROM {self.due_soon}"
 
     @property
     def exception_query(self) -> str:
@@ -375,14 +386,18 @@ def check_sql(rules: list[Rule]) -> list[Problem]:
         where = f"{rule.path.parent.name}/{rule.path.name}" if rule.path else rule.id
         values = {**dict(rule.parameters), "as_of": dt.date(2025, 3, 31), "period_start": dt.date(2024, 4, 1),
                   "period_end": dt.date(2025, 3, 31)}
-        for field, sql, needed in (("sql", rule.exception_query, EXCEPTION_COLUMNS),
-                                   ("population", rule.population_query, POPULATION_COLUMNS)):
+        queries = [("sql", rule.exception_query, EXCEPTION_COLUMNS),
+                   ("population", rule.population_query, POPULATION_COLUMNS)]
+        if rule.due_soon:
+            queries.append(("due_soon", rule.due_soon_query, ()))
+        for field, sql, needed in queries:
             try:
                 cur = con.execute(f"SELECT * FROM ({sql}) LIMIT 0", rule.bind(sql, values))
             except duckdb.Error as e:
                 problems.append(Problem(where, f"{field}: {str(e).splitlines()[0]}"))
                 continue
             got = [d[0] for d in cur.description]
+            rule._planned[sql] = got
             missing = [c for c in needed if c not in got]
             if missing:
                 problems.append(Problem(where, f"{field}: the query must return column(s) {', '.join(missing)}"))

@@ -189,8 +189,9 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
         EVENT_KEY VARCHAR)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE _due_soon (RULE_ID VARCHAR, CHILD VARCHAR, EVENT_DATE DATE,
         EVENT_KEY VARCHAR, DUE_DATE DATE, DAYS_LEFT INTEGER, COUNTED_IN VARCHAR, DETAIL VARCHAR)""")
+    dropped = con.execute("SELECT count(*) > 0 FROM dropped_rows WHERE CHILD IS NOT NULL").fetchone()[0]
     return [_run_rule(con, rule, as_of, period_start, period_end, params[rule.id], present, due_within,
-                      absent_columns or {})
+                      absent_columns or {}, dropped)
             for rule in rules]
 
 
@@ -203,29 +204,30 @@ def _columns(con: duckdb.DuckDBPyConnection, rule: Rule, query: str, values: dic
     return [d[0] for d in con.execute(sql, rule.bind(sql, values)).description]
 
 
-def _due_soon(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any], due_within: int) -> None:
-    """``_rule_due``: the rule's obligations not yet done whose due date falls in the next ``due_within``
-    days (after the as-of date, which the exceptions cover), with the days left counted as the rule counts."""
+def _due_branch(con: duckdb.DuckDBPyConnection, rule: Rule, values: dict[str, Any]) -> str:
+    """The rule's obligations not yet done whose due date falls in the next ``$due_within`` days (after the
+    as-of date, which the exceptions cover), with the days left counted as the rule counts: a branch of
+    the rule's one statement, so that its obligations are worked out once for exceptions, population and
+    the due-soon list alike."""
     name = rule.due_soon
     columns = _columns(con, rule, rule.due_soon_query, values)
     key = "EVENT_KEY::VARCHAR" if "EVENT_KEY" in columns else "NULL::VARCHAR"
     owed = "coalesce(LAPSES, DATE '9999-12-31') > DUE_DATE" if "LAPSES" in columns else "true"
     working = rule.counts == "working days"  # any other rule's days left are calendar days
     left = "working_days_between($as_of::DATE, DUE_DATE)" if working else "DUE_DATE - $as_of::DATE"
-    sql = f"""WITH {rule.with_}
-        SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE,
-               {key} AS EVENT_KEY, DUE_DATE::DATE AS DUE_DATE, ({left})::INTEGER AS DAYS_LEFT,
-               '{"working days" if working else "calendar days"}' AS COUNTED_IN, DETAIL::VARCHAR AS DETAIL
-        FROM {name}
-        WHERE (DONE_DATE IS NULL OR DONE_DATE > $as_of::DATE) AND DUE_DATE > $as_of::DATE
-          AND DUE_DATE <= $as_of::DATE + to_days($due_within::INTEGER) AND {owed}"""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_due AS {sql}",
-                rule.bind(sql, {**values, "due_within": due_within}))
+    return f"""
+            UNION ALL
+            SELECT DISTINCT 'D', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, NULL::DATE, DETAIL::VARCHAR,
+                   ({left})::INTEGER
+            FROM {name}
+            WHERE (DONE_DATE IS NULL OR DONE_DATE > $as_of::DATE) AND DUE_DATE > $as_of::DATE
+              AND DUE_DATE <= $as_of::DATE + to_days($due_within::INTEGER) AND {owed}"""
 
 
 def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period_start: dt.date,
               period_end: dt.date, params: dict[str, Any], present: set[str] | None,
-              due_within: int = DUE_WITHIN_DAYS, absent_columns: dict[str, list[str]] | None = None) -> RuleResult:
+              due_within: int = DUE_WITHIN_DAYS, absent_columns: dict[str, list[str]] | None = None,
+              dropped: bool = True) -> RuleResult:
     if present is not None:
         missing = [t for t in rule.tables if t not in present]
         if missing:
@@ -246,13 +248,16 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
         # Population and exceptions in one statement, so that the rule's shared ``with``
         # expressions (its obligations) are worked out once, not twice.
         shared = f"{rule.with_},\n" if rule.with_ else ""
+        due = _due_branch(con, rule, values) if rule.due_soon else ""
         both = f"""WITH {shared}_population AS ({rule.population}), _exceptions_q AS ({rule.sql})
             SELECT 'P' AS _KIND, CHILD::VARCHAR AS CHILD, EVENT_DATE::DATE AS EVENT_DATE, {pkey} AS EVENT_KEY,
-                   NULL::DATE AS DUE_DATE, NULL::DATE AS DONE_DATE, NULL::VARCHAR AS DETAIL FROM _population
+                   NULL::DATE AS DUE_DATE, NULL::DATE AS DONE_DATE, NULL::VARCHAR AS DETAIL,
+                   NULL::INTEGER AS DAYS_LEFT FROM _population
             UNION ALL
-            SELECT 'E', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, {done}, DETAIL::VARCHAR
-            FROM _exceptions_q"""
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_both AS {both}", rule.bind(both, values))
+            SELECT 'E', CHILD::VARCHAR, EVENT_DATE::DATE, {key}, DUE_DATE::DATE, {done}, DETAIL::VARCHAR, NULL::INTEGER
+            FROM _exceptions_q{due}"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _rule_both AS {both}",
+                    rule.bind(both, {**values, "due_within": due_within}))
         # days overdue, counted as the rule counts its timescale
         # Late is never 0 days overdue: an action due on a Friday and done on the Saturday is 1 day late.
         counted = ("working_days_between(DUE_DATE, coalesce(DONE_DATE, $as_of::DATE))" if rule.counts == "working days"
@@ -267,24 +272,32 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
                   ORDER BY CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE NULLS FIRST, DETAIL)""",
                     {"as_of": as_of})
         # A row the loader dropped may be why this child looks in breach: say so beside the exception.
-        con.execute("""UPDATE _rule_exc e SET DETAIL = e.DETAIL || ' (note: ' || d.N || ' row(s) of this child''s in '
-                || d.FILES || ' could not be loaded; see rejected_rows.csv)'
-            FROM (SELECT CHILD, count(*) AS N, string_agg(DISTINCT FILE, ', ' ORDER BY FILE) AS FILES
-                  FROM dropped_rows WHERE list_contains($tables, TABLE_NAME) AND CHILD IS NOT NULL GROUP BY CHILD) d
-            WHERE d.CHILD = e.CHILD""", {"tables": rule.reads})
+        if dropped:
+            con.execute("""UPDATE _rule_exc e
+                SET DETAIL = e.DETAIL || ' (note: ' || d.N || ' row(s) of this child''s in '
+                    || d.FILES || ' could not be loaded; see rejected_rows.csv)'
+                FROM (SELECT CHILD, count(*) AS N, string_agg(DISTINCT FILE, ', ' ORDER BY FILE) AS FILES
+                      FROM dropped_rows WHERE list_contains($tables, TABLE_NAME) AND CHILD IS NOT NULL GROUP BY CHILD) d
+                WHERE d.CHILD = e.CHILD""", {"tables": rule.reads})
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_pop AS
             SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY FROM _rule_both WHERE _KIND = 'P'""")
         if rule.due_soon:
-            _due_soon(con, rule, values, due_within)
+            counted = "working days" if rule.counts == "working days" else "calendar days"
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _rule_due AS
+                SELECT DISTINCT '{rule.id}' AS RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DAYS_LEFT,
+                       '{counted}' AS COUNTED_IN, DETAIL
+                FROM _rule_both WHERE _KIND = 'D'""")
     except duckdb.Error as e:
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
         message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
-    outside = con.execute("""SELECT count(*) FROM _rule_exc e WHERE NOT EXISTS (SELECT 1 FROM _rule_pop p
-        WHERE p.CHILD = e.CHILD AND p.EVENT_DATE IS NOT DISTINCT FROM e.EVENT_DATE
-          AND p.EVENT_KEY IS NOT DISTINCT FROM e.EVENT_KEY)""").fetchone()[0]
+    outside, n_exc, n_pop = con.execute("""SELECT
+        (SELECT count(*) FROM _rule_exc e WHERE NOT EXISTS (SELECT 1 FROM _rule_pop p
+            WHERE p.CHILD = e.CHILD AND p.EVENT_DATE IS NOT DISTINCT FROM e.EVENT_DATE
+              AND p.EVENT_KEY IS NOT DISTINCT FROM e.EVENT_KEY)),
+        (SELECT count(*) FROM _rule_exc), (SELECT count(*) FROM _rule_pop)""").fetchone()
     if outside:  # a fault in the rule: its rate would be wrong, so it is not reported as if it ran
         message = (f"{outside} exception(s) are not in the rule's population (its population and sql disagree "
                    "on CHILD, EVENT_DATE or EVENT_KEY)")
@@ -294,8 +307,6 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
     con.execute("INSERT INTO _populations SELECT * FROM _rule_pop")
     if rule.due_soon:
         con.execute("INSERT INTO _due_soon SELECT * FROM _rule_due")
-    n_exc = con.execute("SELECT count(*) FROM _rule_exc").fetchone()[0]
-    n_pop = con.execute("SELECT count(*) FROM _rule_pop").fetchone()[0]
     absent = [t for t in rule.also_reads if present is not None and t not in present]
     message = f"ran without {', '.join(absent)} (absent tonight)" if absent else ""
     return RuleResult(rule, "ran", message, n_pop, n_exc, params, absent)

@@ -195,13 +195,8 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         absent_columns = {f.table: f.columns_absent for f in report.files if f.columns_absent}
         results = evaluate(con, pack, opts.as_of, window, present, opts.params,  # external access off from here
                            due_within=opts.due_within, absent_columns=absent_columns)
-        from .quality import RESULTS_DDL, store_findings
+        from .quality import store_findings
 
-        if worker is not None:
-            checked = worker.result()
-            con.execute(RESULTS_DDL)
-            store_findings(con, checked)
-            findings = [r for r in checked if not r[4]]
         future = future_findings(con)
         if future:
             store_findings(con, future)
@@ -209,6 +204,11 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
         locked.close()
         interrupt.watch(con)
+        if worker is not None:  # the report needs the checks' findings (before the history's transaction,
+            progress("waiting for the data-quality checks")  # which may write to one database only)
+            checked = worker.result()
+            store_findings(con, checked)  # beside the findings on future dates the rules' connection handed over
+            findings[:0] = [r for r in checked if not r[4]]
         history.attach(con, opts.db, opts.wait)
         staged = None
         try:

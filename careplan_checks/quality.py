@@ -180,7 +180,8 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
             elements = int(hit["ELEMENTS"]) if hit and hit["ELEMENTS"] is not None else None
             rows.append((c.table, c.name, c.column, c.description, hit is None, elements,
                          None if c.shape else n, None))
-    with contextlib.suppress(Exception):  # GX's pooled cursors closed now, not when ``con`` has gone
+    with contextlib.suppress(Exception):  # GX's kept and pooled cursors closed now, not when ``con`` has gone
+        source.get_execution_engine().close()
         source.get_engine().dispose()
     con.execute(RESULTS_DDL)
     store_findings(con, rows)

@@ -151,8 +151,6 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
                 {value} AS _V, {error} AS _E FROM (SELECT DISTINCT "{c.name}" FROM "raw_{t}")""")
             joins.append(f'LEFT JOIN "_cells_{t}_{i}" k{i} ON k{i}._RAW IS NOT DISTINCT FROM r."{c.name}"')
             value, error = f"k{i}._V", (f"k{i}._E" if error != "NULL" else "NULL")
-        else:
-            value, error = value.replace(f'"{c.name}"', f'r."{c.name}"'), error.replace(f'"{c.name}"', f'r."{c.name}"')
         values.append(f'{value} AS "{c.name}"')
         if error != "NULL":
             checked.append((i, c, error))

@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .errors import InputError, Problem
+from .errors import InputError, Problem, safe_message
 
 log = logging.getLogger("careplan_checks")
 
@@ -60,15 +60,6 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(3)
 
     return wrapper
-
-
-def safe_message(message: str) -> str:
-    """The first line of an error message with every quoted value taken out: DuckDB quotes the cell
-    it could not convert, and a message is copied into logs and tickets."""
-    import re
-
-    first = (message.strip().splitlines() or [""])[0]
-    return re.sub(r"'[^']*'", "'…'", first)
 
 
 def _date(_ctx: Any, _param: Any, value: str | None) -> dt.date | None:

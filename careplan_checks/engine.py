@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,7 +22,7 @@ import duckdb
 from . import interrupt
 from .calendar import install as install_calendar
 from .contract import TABLES, Table
-from .errors import InputError, Problem
+from .errors import InputError, Problem, safe_message
 from .load import create_table_sql
 from .rules import DUE_WITHIN_DAYS, Rule
 
@@ -290,7 +289,7 @@ def _run_rule(con: duckdb.DuckDBPyConnection, rule: Rule, as_of: dt.date, period
     except duckdb.Error as e:
         if isinstance(e, duckdb.InterruptException) or interrupt.received() is not None:
             raise  # a signal stopped the query: the run is interrupted, not the rule in error
-        message = re.sub(r"'[^']*'", "'…'", (str(e).splitlines() or [""])[0])  # DuckDB quotes the cell
+        message = safe_message(str(e))  # DuckDB quotes the cell
         log.warning("rule %s errored: %s", rule.id, message)
         return RuleResult(rule, "errored", message, parameters=params)
     outside, n_exc, n_pop = con.execute("""SELECT

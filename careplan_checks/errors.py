@@ -7,6 +7,7 @@ copied into logs, e-mails and tickets.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -51,3 +52,11 @@ def ident(name: str) -> str:
 def literal(text: str) -> str:
     """Text as a quoted SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def safe_message(message: str) -> str:
+    """The first line of an error message with every quoted value taken out: DuckDB quotes the cell
+    it could not convert (in single quotes; a file or column name in double quotes), and a message is
+    copied into logs and tickets."""
+    first = (message.strip().splitlines() or [""])[0]
+    return re.sub(r"'[^']*'", "'…'", first)

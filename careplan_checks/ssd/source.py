@@ -20,13 +20,14 @@ source.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
 
 import duckdb
 
-from ..errors import InputError, Problem, ident, literal
+from ..errors import InputError, Problem, ident, literal, safe_message
 from .spec import REQUIRED_TABLES, SSD_TABLES
 
 log = logging.getLogger(__name__)
@@ -130,11 +131,8 @@ def _stage_folder(con: duckdb.DuckDBPyConnection, folder: Path) -> Staged:
 
 
 def _reason(e: duckdb.Error) -> str:
-    """DuckDB's message without any cell it quotes."""
-    import re
-
-    first = (str(e).splitlines() or [""])[0]
-    return re.sub(r"\"[^\"]*\"|'[^']*'", "'…'", first)[:200]
+    """DuckDB's message without any cell it quotes, nor the names of a file's columns (they are data)."""
+    return re.sub(r'"[^"]*"', "'…'", safe_message(str(e)))[:200]
 
 
 # ---------------------------------------------------------------- PostgreSQL (OLM Eclipse)

@@ -1,7 +1,7 @@
 """Turn a raw SSDA903 export (and supplement) into an extract the guard accepts.
 
-* CHILD and every worker identifier become a keyed pseudonym: HMAC-SHA-256 with a key
-  the authority keeps, shown as 10 characters (50 bits). The same input and key always
+* CHILD (and SIBLING, which names a child) and every worker identifier become a keyed
+  pseudonym: HMAC-SHA-256 with a key the authority keeps, shown as 10 characters (50 bits). The same input and key always
   give the same pseudonym, so the history keeps working across nights; another key gives
   unrelated ones. The HMAC is computed in DuckDB SQL (sha256 over the padded key, as
   RFC 2104 defines it), so no row is handled in Python.
@@ -28,7 +28,7 @@ from .extract import SourceFile, stage_folder
 log = logging.getLogger(__name__)
 
 ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, no I, O, 0 or 1 to misread
-ID_COLUMNS = ("CHILD", "WORKER_ID", "SW_ID")
+ID_COLUMNS = ("CHILD", "SIBLING", "WORKER_ID", "SW_ID")  # SIBLING names a CHILD: the same pseudonym
 
 
 def read_key(path: Path) -> bytes:

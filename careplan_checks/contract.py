@@ -132,6 +132,40 @@ ACCOM = all_codes("oc3", "ACCOM")
 MISSING = all_codes("missing", "MISSING")
 SW_REASON = all_codes("sw_episodes", "SW_REASON")
 ROLES = _codes("SW IRO PA")
+PLACEMENT_DECISION_HELP = {
+    "PARENT_ASSESSED": "the assessment of the parent's suitability completed (CPPCR reg 17)",
+    "PARENT_APPROVED": "the nominated officer approved the placement with the parent (reg 18)",
+    "PARENT_PLACED_PENDING": "placed with the parent before the assessment was completed (reg 19)",
+    "TEMPORARY_APPROVAL": "a connected person approved as a foster parent temporarily (reg 24)",
+    "TEMPORARY_EXTENDED": "that temporary approval extended (reg 25)",
+    "FOSTER_APPROVED": "the connected person approved as a foster parent (Fostering Services Regulations)",
+    "OUT_OF_AREA_APPROVED": "the nominated officer approved a placement outside the area (reg 11(1)(a))",
+    "DISTANT_APPROVED": "the director of children's services approved a placement at a distance (reg 11(1)(b))",
+    "EDUCATION_APPROVED": "the nominated officer approved a placement that disrupts education (reg 10)",
+    "END_REVIEWED": "the review that considered ending the placement (reg 14)",
+    "END_IMMEDIATE_RISK": "ended without a review because of an immediate risk of significant harm (reg 14)",
+}
+PLACEMENT_DECISIONS = tuple(PLACEMENT_DECISION_HELP)
+RECIPIENT_HELP = {
+    "CHILD": "the child (reg 13(2)(a))",
+    "PARENT": "the child's parent (b)",
+    "CONTACT": "anyone allowed or ordered to have contact with the child (c), (d)",
+    "PREVIOUS_CARER": "whoever was caring for the child immediately before (e)",
+    "HEALTH_BODY": "the NHS body for the area where the child lives and, if different, where placed (f)",
+    "GP": "the child's registered medical practitioner, and the one the child will be registered with (g)",
+    "SCHOOL": "the school or education or training provider (h)",
+    "IRO": "the independent reviewing officer (i)",
+    "AREA_AUTHORITY": "the authority where the child is placed, for a placement out of area (13(4))",
+}
+RECIPIENTS = tuple(RECIPIENT_HELP)
+ADVOCACY_HELP = {
+    "IV_CONSIDERED": "whether to appoint an independent visitor considered",
+    "IV_APPOINTED": "an independent visitor appointed",
+    "IV_DECLINED": "the child objected to an independent visitor",
+    "REPRESENTATION": "the child made, or wished to make, a representation or complaint",
+    "ADVOCACY_OFFERED": "an advocate offered",
+}
+ADVOCACY_EVENTS = tuple(ADVOCACY_HELP)
 
 TABLES: tuple[Table, ...] = (
     # --- SSDA903 tables, exactly as authorities produce them for the DfE return ---
@@ -309,6 +343,11 @@ TABLES: tuple[Table, ...] = (
             Column("VISIT_DATE", "date", required=True, description="Date of the visit"),
             _flag("SEEN", "Child seen", required=True),
             _flag("SEEN_ALONE", "Child seen alone"),
+            Column("NOT_ALONE_REASON", "code", codes=_codes("REFUSED INAPPROPRIATE UNABLE"),
+                   description="Why a child seen was not seen alone (CPPCR reg 29): REFUSED, the child, of "
+                               "sufficient age and understanding, refused; INAPPROPRIATE, the worker judged it "
+                               "inappropriate given the child's age and understanding; UNABLE, the worker was "
+                               "unable to"),
         ),
         key=("CHILD", "VISIT_DATE"),
         description="Social worker visits (SSD cla_visits).",
@@ -322,9 +361,27 @@ TABLES: tuple[Table, ...] = (
             Column("CHECK_DATE", "date", required=True, description="Date of the check"),
             Column("STATUS", "code", required=True, codes=_codes("COMPLETED REFUSED CANCELLED"),
                    description="Outcome"),
+            _flag("DRUG_MISUSE_ASSESSED",
+                  "At a review health assessment, the child was assessed for vulnerability to drug misuse "
+                  "(NICE QS165 statement 1)"),
         ),
         key=("CHILD", "CHECK_TYPE", "CHECK_DATE"),
         description="Health assessments and checks (SSD cla_health).",
+    ),
+    Table(
+        "emotional_health", "supplement",
+        (
+            _child(),
+            Column("CONSIDERED_DATE", "date", required=True,
+                   description="Date the need for a specialist mental and emotional health assessment was considered"),
+            Column("OUTCOME", "code", required=True, codes=_codes("ASSESSED NOT_NEEDED REFUSED CANCELLED"),
+                   description="ASSESSED (the assessment was made), NOT_NEEDED (considered, and judged not needed), "
+                               "REFUSED, CANCELLED"),
+        ),
+        key=("CHILD", "CONSIDERED_DATE"),
+        description="Specialist mental and emotional health assessments considered after the initial health "
+                    "assessment (NICE NG205 1.5.12): a table of its own, so that an extract without it leaves "
+                    "HLTH-07 not run rather than reporting every young child.",
     ),
     Table(
         "care_plans", "supplement",
@@ -356,10 +413,89 @@ TABLES: tuple[Table, ...] = (
                                "(CPPCR reg 2(1), as amended in 2015)"),
             Column("VISITS_AGREED_DATE", "date",
                    description="Date the child agreed to visits at intervals of up to six months (CPPCR reg 28(3A))"),
+            _flag("EMERGENCY", "The placement was made in an emergency (CPPCR regs 10(3), 13(1))"),
+            _flag("OUT_OF_AREA", "The placement is outside the responsible authority's area (CPPCR reg 11)"),
+            _flag("AT_A_DISTANCE", "Outside the area and not in an adjoining authority's area (reg 11(5))"),
+            _flag("EDUCATION_DISRUPTED",
+                  "The placement disrupts the arrangements made for the child's education or training (CPPCR reg 10)"),
         ),
         key=("CHILD", "PLACEMENT_START"),
         description="What each placement's plan says: its date, whether it is meant to last until 18, "
-                    "long-term fostering and the child's agreement to less frequent visits.",
+                    "long-term fostering, the child's agreement to less frequent visits, whether it is out of "
+                    "the authority's area and whether it disrupts the child's education.",
+    ),
+    Table(
+        "placement_decisions", "supplement",
+        (
+            _child(),
+            Column("PLACEMENT_START", "date", required=True,
+                   description="Start of the placement the decision concerns (DECOM of the episode that began it)"),
+            Column("DECISION", "code", required=True, codes=PLACEMENT_DECISIONS,
+                   description="The decision or step: " + "; ".join(
+                       f"{k} {v}" for k, v in PLACEMENT_DECISION_HELP.items())),
+            Column("DECISION_DATE", "date", required=True, description="Date of the decision or step"),
+        ),
+        key=("CHILD", "PLACEMENT_START", "DECISION"),
+        description="Decisions the regulations require around a placement: placing with a parent, approving a "
+                    "connected person, a placement out of area or one that disrupts education, and ending it.",
+    ),
+    Table(
+        "notifications", "supplement",
+        (
+            _child(),
+            Column("PLACEMENT_START", "date", required=True,
+                   description="Start of the placement notified (DECOM of the episode that began it)"),
+            Column("RECIPIENT", "code", required=True, codes=RECIPIENTS,
+                   description="Who was notified: " + "; ".join(f"{k} {v}" for k, v in RECIPIENT_HELP.items())),
+            Column("NOTIFIED_DATE", "date", description="Date the written notice was sent (empty: not sent)"),
+            _flag("WITHHELD", "Notice withheld because it would put the child at risk of significant harm "
+                              "(CPPCR reg 13(3))"),
+        ),
+        key=("CHILD", "PLACEMENT_START", "RECIPIENT"),
+        description="Written notice of each placement, by recipient (CPPCR reg 13).",
+    ),
+    Table(
+        "care_plan_changes", "supplement",
+        (
+            _child(),
+            Column("CHANGE_DATE", "date", required=True, description="Date the change to the care plan was made"),
+            Column("CHANGE_TYPE", "code", required=True,
+                   codes=_codes("PERMANENCE PLACEMENT CONTACT EDUCATION HEALTH OTHER"),
+                   description="What the significant change concerns"),
+            Column("REVIEW_DATE", "date", description="Date of the review that considered the change"),
+            _flag("NOT_PRACTICABLE", "A review before the change was not reasonably practicable (CPPCR reg 32)"),
+        ),
+        key=("CHILD", "CHANGE_DATE", "CHANGE_TYPE"),
+        description="Significant changes to the care plan and the review that considered each (CPPCR reg 32).",
+    ),
+    Table(
+        "siblings", "supplement",
+        (
+            _child(),
+            Column("SIBLING", "id", required=True, max_length=10,
+                   description="The looked-after sibling's pseudonymised identifier (the CHILD of their records)"),
+            Column("SINCE", "date", required=True,
+                   description="First day of the arrangement recorded: both looked after, together or apart"),
+            _flag("TOGETHER", "Placed to live together (Children Act 1989 s.22C(8)(c))", required=True),
+            Column("REASON_DATE", "date", description="Date the reason for placing them apart was recorded"),
+            Column("CONTACT_DATE", "date",
+                   description="Date the care plan set out the arrangements for contact with the sibling"),
+        ),
+        key=("CHILD", "SIBLING", "SINCE"),
+        date_order=(("REASON_DATE", "SINCE"),),
+        description="Looked-after brothers and sisters: placed together or apart, the reason, and contact.",
+    ),
+    Table(
+        "advocacy", "supplement",
+        (
+            _child(),
+            Column("EVENT", "code", required=True, codes=ADVOCACY_EVENTS,
+                   description="The event: " + "; ".join(f"{k} {v}" for k, v in ADVOCACY_HELP.items())),
+            Column("EVENT_DATE", "date", required=True, description="Date of the event"),
+        ),
+        key=("CHILD", "EVENT", "EVENT_DATE"),
+        description="Independent visitors (Children Act 1989 s.23ZB) and advocacy for representations and "
+                    "complaints (s.26A).",
     ),
     Table(
         "placement_views", "supplement",

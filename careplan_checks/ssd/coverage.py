@@ -116,7 +116,19 @@ REASONS: dict[tuple[str, str | None], str] = {
     ("care_plans", "CHILD_WISHES_RECORDED"): "not in SSD (ssd_voice_of_child is a placeholder)",
     ("care_plans", "IRO_NAMED"): "not in SSD",
     ("care_plans", "COORDINATOR_ROLE"): "not in SSD",
-    ("placement_plans", None): "not in SSD: no placement plan, intention to stay until 18 or agreed visiting pattern",
+    ("placement_plans", None): "not in SSD: no placement plan, intention to stay until 18, agreed visiting "
+                               "pattern, emergency, out-of-area or education facts of a placement",
+    ("placement_decisions", None): "not in SSD: nominated officers' approvals, a parent's assessment, a connected "
+                                   "person's temporary approval and the review before a placement ends are not "
+                                   "recorded",
+    ("notifications", None): "not in SSD: notices of a placement are not recorded",
+    ("care_plan_changes", None): "not in SSD: ssd_cla_care_plan has no log of changes",
+    ("siblings", None): "not in SSD (ssd_permanence's sibling fields concern adoption only)",
+    ("advocacy", None): "not in SSD: independent visitors and advocacy are not recorded",
+    ("emotional_health", None): "not in SSD: ssd_cla_health holds health checks, not whether a specialist mental and "
+                                "emotional health assessment was considered",
+    ("visits", "NOT_ALONE_REASON"): "not in SSD: ssd_cla_visits says whether the child was seen alone, not why not",
+    ("health_checks", "DRUG_MISUSE_ASSESSED"): "not in SSD",
     ("placement_views", None): "not in SSD: the child's view of a move is not recorded",
     ("health_record_access", None): "not in SSD",
     ("care_plan_review_requests", None): "not in SSD",

@@ -8,7 +8,9 @@ Every child's history is built to meet every rule of the pack, with a share of
 "near misses" (an action on the very day it falls due, a review on a clamped
 month end, a visit on day 7). A minority of children then carry one seeded
 lapse: a review held late, a visit missed, a plan without the child's wishes.
-Lapses are spread round-robin over the rules, so each rule gets some, and the
+Lapses are spread round-robin over the rules, so each rule gets some (a lapse a
+child's history cannot take, such as a late care plan for a child on a care
+order, passes to the next child given a lapse), and the
 generator writes what each lapse must produce to ``answer_key.csv``: rule,
 CHILD, EVENT_DATE and EVENT_KEY. A lapse is only seeded where the rules would
 report it (overdue at the as-of date, or late with its due date in the period).
@@ -26,17 +28,22 @@ from pathlib import Path
 
 from .care import CarePlanning
 from .common import ANSWER_KEY, DAY, DEFAULT_AS_OF, FAR, LAPSE_RULES, LAPSE_SHARE, D, Lapses, Writer, add_months
+from .decisions import PlacementDecisions
 from .health import HealthAndEducation
 from .leaving import LeavingCare
+from .parents import ParentsAndConnected
 from .placements import PlacementEvents
+from .plans import PlacementPlans
 from .returns import Returns
 from .ssd import write_ssd
 from .structure import Structure
+from .voice import VoiceAndFamily
 
 __all__ = ["ANSWER_KEY", "DEFAULT_AS_OF", "generate", "read_answer_key"]
 
 
-class Child(Structure, CarePlanning, PlacementEvents, HealthAndEducation, LeavingCare, Returns):
+class Child(Structure, CarePlanning, PlacementDecisions, ParentsAndConnected, PlacementEvents, PlacementPlans,
+            HealthAndEducation, LeavingCare, Returns, VoiceAndFamily):
     """One child's history, built to meet every rule except where a lapse is seeded."""
 
     def build(self) -> None:
@@ -54,7 +61,10 @@ class Child(Structure, CarePlanning, PlacementEvents, HealthAndEducation, Leavin
         self._allocations()
         self.reviews = self._reviews()
         self._care_plans()
+        self._placement_facts()
+        self._parent_decisions()
         self._visits()
+        self._placement_decisions()
         self._health()
         self._peps()
         self._placement_views()
@@ -62,6 +72,9 @@ class Child(Structure, CarePlanning, PlacementEvents, HealthAndEducation, Leavin
         self._review_requests()
         self._leaving_care()
         self._returns()
+        self._care_plan_changes()
+        self._advocacy()
+        self._siblings()
         if rule == "QI-02" and self.reviews:
             self.lapse.record("QI-02", self.dob, "DOB:reviews")
         if rule == "PLACE-03" and not self.lapse.used and self.structural:
@@ -81,13 +94,19 @@ def generate(out: Path, children: int = 200, seed: int = 1, as_of: dt.date = DEF
     order = list(LAPSE_RULES)
     rng.shuffle(order)
     n_lapses = 0
+    waiting: list[str] = []  # lapses a child's history could not take: the next lapse child tries them first
     for i in range(1, children + 1):
         rule = None
         if rng.random() < LAPSE_SHARE:
-            rule = order[n_lapses % len(order)]
-            n_lapses += 1
+            if waiting:
+                rule = waiting.pop(0)
+            else:
+                rule = order[n_lapses % len(order)]
+                n_lapses += 1
         lapses = Lapses(random.Random(rng.random()), f"C{seed % 100:02d}{i:06d}", rule, as_of, period_start, key)
         Child(w, random.Random(rng.random()), lapses, as_of, period_start, years, workers).build()
+        if rule is not None and not lapses.used and waiting.count(rule) < 1:
+            waiting.append(rule)
     counts = w.write(out)
     with (out / ANSWER_KEY).open("w", newline="", encoding="utf-8") as f:
         cw = csv.writer(f, lineterminator="\n")

@@ -21,6 +21,17 @@ class Placement:
     until_18: str | None = None
     long_term_foster: dt.date | None = None
     visits_agreed: dt.date | None = None
+    plan_date: dt.date | None = None
+    # facts about the placement the regulations turn on (placement_plans)
+    emergency: bool = False
+    out_of_area: bool = False
+    at_a_distance: bool = False
+    education_disrupted: bool = False
+    # a placement with a parent (regs 17-19) or with a connected person on temporary approval (regs 24-25),
+    # as placement_decisions records it (``parents.py``); None: not recorded
+    parent_pending: dt.date | None = None  # PARENT_PLACED_PENDING: placed before the assessment (reg 19)
+    temporary_approval: dt.date | None = None  # TEMPORARY_APPROVAL (reg 24)
+    foster_approved: dt.date | None = None  # FOSTER_APPROVED: the connected person approved as a foster parent
 
 
 class ChildBase:

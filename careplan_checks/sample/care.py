@@ -73,9 +73,7 @@ class CarePlanning(ChildBase):
         if L.wants("REV-03"):
             iro = L.done("REV-03", s, first or due, s, lapses=end)  # before the first review, held or due
         self.iro = iro if iro is not None and iro <= self.as_of and iro < end else None
-        if self.iro is not None:
-            self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=f"I{self.rng.randint(1, 12):03d}",
-                       TEAM="IRO Service", START_DATE=iro, END_DATE=self.end)
+        iro_worker = f"I{self.rng.randint(1, 12):03d}" if self.iro is not None else None
         r = first
         n = 1
         while r is not None and r < end and r <= self.as_of:
@@ -94,6 +92,28 @@ class CarePlanning(ChildBase):
                 L.record("REV-04", r)
             dob = self.dob + DAY if (L.wants("QI-02") and r == reviews[-1]) else self.dob
             self.w.add("reviews", CHILD=self.id, DOB=dob, REVIEW=r, REVIEW_CODE=code)
+        if self.iro is not None and iro_worker is not None:
+            # REV-06: for some children looked after over a year the IRO leaves and another is allocated
+            # within 5 working days (s.25A(3)), on the due date for a near miss; a seeded lapse, late or never.
+            # The vacancy never spans a review (so never a care plan's date: CP-02 and _iro_on stay exact):
+            # the new IRO is there by the next review, and a seeded lapse comes after the last one.
+            left, new = None, None
+            lo = max(self.iro, s + days(60)) + DAY  # after the first care plan (at most about 45 days in)
+            hi = min(end - days(15), self.as_of)  # the vacancy falls due before care ends (REV-06 counts it)
+            if L.wants("REV-06"):
+                lo = max([lo, self.ps, *(x + DAY for x in reviews)])
+            if lo <= hi and (self.until - s).days > 365 and (L.wants("REV-06") or self.rng.random() < 0.1):
+                left = lo + days(self.rng.randint(0, (hi - lo).days))
+                new = L.done("REV-06", left, add_working_days(left, 5), left, lapses=end)
+                following = [x for x in reviews if x >= left]
+                if new is not None and following:
+                    new = min(new, following[0])
+            self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=iro_worker, TEAM="IRO Service",
+                       START_DATE=self.iro, END_DATE=left or self.end)
+            if new is not None and new <= self.as_of and new < end:
+                other = f"I{(int(iro_worker[1:]) % 12) + 1:03d}"
+                self.w.add("allocations", CHILD=self.id, ROLE="IRO", WORKER_ID=other, TEAM="IRO Service",
+                           START_DATE=new, END_DATE=self.end)
         return reviews
 
     def _care_plans(self) -> None:

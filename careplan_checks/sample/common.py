@@ -23,6 +23,9 @@ LAPSE_RULES = (
     "PLACE-01", "PLACE-03", "PLACE-05", "HLTH-01", "HLTH-02", "HLTH-03", "HLTH-04", "HLTH-05", "EDU-01",
     "MISS-01", "LEAVE-01", "LEAVE-02", "LEAVE-03", "LEAVE-04", "LEAVE-05", "LEAVE-06", "LEAVE-07", "QI-02",
     "DQ-01", "DQ-02", "DQ-03",
+    # the statutory duties added with the placement decisions, notices, voice and family tables
+    "CP-03", "CP-04", "CP-07", "CP-08", "CP-09", "PLACE-02", "PLACE-04", "PLACE-07", "PLACE-08", "PLACE-09",
+    "PLACE-10", "PLACE-11", "VIS-04", "VIS-05", "VIS-06", "REV-05", "REV-06", "HLTH-06", "HLTH-07", "HLTH-08",
 )
 LAPSE_SHARE = 0.3
 
@@ -71,6 +74,8 @@ class Writer:
     """Rows per table; 903 tables are written with DfE dates, the supplement with ISO dates."""
 
     rows: dict[str, list[list[str]]] = field(default_factory=dict)
+    #: What one child's history leaves for a later child's (brothers and sisters), by the part that uses it.
+    shared: dict[str, list] = field(default_factory=dict)
 
     def add(self, table: str, **values: object) -> None:
         cols = TABLES_BY_NAME[table].column_names

@@ -9,12 +9,21 @@ from .base import ChildBase
 from .common import DAY, FAR, add_months, age_at, birthday, days
 
 PEP_FROM_AGE = 3  # EDU-01's from_age
+EMOTIONAL_UNDER_AGE = 5  # HLTH-07's under_age
+EMOTIONAL_WITHIN_MONTHS = 12  # HLTH-07's within_months
+DRUG_FROM_AGE = 10  # HLTH-08's from_age
 EXEMPT_MONTHS = 3  # HLTH-01 and HLTH-02's exempt_within_months (CPPCR reg 7(2))
 INTERVIEW_DAYS = 3  # MISS-01: 72 hours, counted as whole days after the day of return
 
 
 class HealthAndEducation(ChildBase):
     def _health(self) -> None:
+        iha, first_rha = self._assessments()
+        self._emotional_health(iha, first_rha)
+
+    def _assessments(self) -> tuple[dt.date | None, dt.date | None]:
+        """The initial and review health assessments (and dental checks after them): the date of the initial
+        assessment and of the first completed review in the period of care, when there are any."""
         L, s, rng = self.lapse, self.start, self.rng
         end = self.end or FAR
         # The initial assessment is due before the first review, and within 20 working days at the latest.
@@ -22,19 +31,22 @@ class HealthAndEducation(ChildBase):
         if self.reviews and self.reviews[0] < due:
             due = self.reviews[0]
         if end <= due:
-            return
+            return None, None
         # Some children were assessed in the 3 months before care began: no new assessment is owed (reg 7(2)).
         window = add_months(s, -EXEMPT_MONTHS)
         last: dt.date | None
+        iha = first_rha = None
         if not L.wants("HLTH-01") and rng.random() < 0.08 and window > self.dob:
             last = window if rng.random() < 0.15 else s - days(rng.randint(1, (s - window).days))  # edge: day one
             self.w.add("health_checks", CHILD=self.id, CHECK_TYPE=rng.choice(["IHA", "RHA"]), CHECK_DATE=last,
-                       STATUS="COMPLETED")
+                       STATUS="COMPLETED", DRUG_MISUSE_ASSESSED=self._drug_misuse(last))
         else:
             last = L.done("HLTH-01", s, due, s + DAY, lapses=end)
             if last is None or last > self.as_of:
-                return
-            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="IHA", CHECK_DATE=last, STATUS="COMPLETED")
+                return None, None
+            iha = last
+            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="IHA", CHECK_DATE=last, STATUS="COMPLETED",
+                       DRUG_MISUSE_ASSESSED=self._drug_misuse(last))
         while True:
             due = add_months(last, 6 if age_at(self.dob, last) < 5 else 12)
             if end <= due:
@@ -42,12 +54,49 @@ class HealthAndEducation(ChildBase):
             nxt = L.done("HLTH-02", last, due, max(last + days(60), s), lapses=end)
             if nxt is None or nxt >= end or nxt > self.as_of:
                 break
-            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="RHA", CHECK_DATE=nxt,
-                       STATUS="COMPLETED" if rng.random() > 0.04 else "REFUSED")
+            status = "COMPLETED" if rng.random() > 0.04 else "REFUSED"
+            assessed = None
+            if status == "COMPLETED":
+                first_rha = first_rha or nxt
+                assessed = self._drug_misuse(nxt)
+                if age_at(self.dob, nxt) >= DRUG_FROM_AGE and L.wants("HLTH-08") and self.ps <= nxt <= self.as_of \
+                        and rng.random() < 0.85:
+                    L.record("HLTH-08", nxt)  # QS165 statement 1: not assessed, or not recorded
+                    assessed = rng.choice(["N", None])
+            self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="RHA", CHECK_DATE=nxt, STATUS=status,
+                       DRUG_MISUSE_ASSESSED=assessed)
             if rng.random() > 0.2 and nxt + days(14) < min(end, self.as_of):
                 self.w.add("health_checks", CHILD=self.id, CHECK_TYPE="DENTAL", CHECK_DATE=nxt + days(14),
                            STATUS="COMPLETED")
             last = nxt
+        return iha, first_rha
+
+    def _drug_misuse(self, d: dt.date) -> str | None:
+        """DRUG_MISUSE_ASSESSED at a health assessment on ``d`` (HLTH-08, NICE QS165): assessed from the local
+        age; for younger children mostly left blank, sometimes recorded either way."""
+        if age_at(self.dob, d) >= DRUG_FROM_AGE:
+            return "Y"
+        if age_at(self.dob, d) < 5:
+            return None
+        return {0: "Y", 1: "N"}.get(self.rng.choices([0, 1, 2], weights=[15, 25, 60])[0])
+
+    def _emotional_health(self, iha: dt.date | None, first_rha: dt.date | None) -> None:
+        """Whether a specialist mental and emotional health assessment was needed, considered for a child under
+        5 when care began (HLTH-07, NICE NG205 1.5.12): by the first review health assessment or within 12
+        months, whichever is first; assessed for some, judged not needed for others."""
+        s, rng = self.start, self.rng
+        end = self.end or FAR
+        if age_at(self.dob, s) >= EMOTIONAL_UNDER_AGE:
+            return
+        due = min(add_months(s, EMOTIONAL_WITHIN_MONTHS), first_rha or FAR)
+        if end <= due:
+            return
+        earliest = min(max(s, iha + days(30)) if iha else s, due)  # once the child has begun to settle
+        done = self.lapse.done("HLTH-07", s, due, earliest, lapses=end)
+        if done is None or done > self.as_of or done >= end:
+            return
+        self.w.add("emotional_health", CHILD=self.id, CONSIDERED_DATE=done,
+                   OUTCOME=rng.choices(["ASSESSED", "NOT_NEEDED", "REFUSED"], weights=[45, 50, 5])[0])
 
     def _peps(self) -> None:
         """An initial PEP for a child of PEP age when care begins, then one in every school term (the

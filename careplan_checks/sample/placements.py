@@ -1,4 +1,4 @@
-"""What each placement owes: its plan, visits and the child's view of each move."""
+"""What each placement owes: its visits and the child's view of each move (the plan: ``plans.py``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from ..calendar import add_working_days
 from .base import ChildBase, Placement
-from .common import DAY, FAR, FOSTER, add_months, age_at, days, pick
+from .common import DAY, FAR, add_months, age_at, days, pick
 
 
 class PlacementEvents(ChildBase):
@@ -17,6 +17,10 @@ class PlacementEvents(ChildBase):
             if p.place.startswith("T"):
                 continue
             home = p.place == "P1" and p.ls == "C1"
+            # placed with a parent on a full care order before the assessment (reg 19): VIS-04 (reg 28(3))
+            pending = p.place == "P1" and p.ls == "C2" and p.parent_pending is not None and p.parent_pending <= p.start
+            # with a connected person on temporary approval (reg 24) until fully approved: VIS-05 (reg 28(4))
+            approved = p.foster_approved or FAR if p.temporary_approval is not None else None
             first_review = next((r for r in self.reviews if r >= p.start), None)
             due = p.start + days(7)
             if end <= due:
@@ -24,15 +28,31 @@ class PlacementEvents(ChildBase):
             self._placement_plan(p)
             v = L.done("VIS-01", p.start, due, p.start, lapses=end)
             while v is not None and v < end and v <= self.as_of:
-                self.w.add("visits", CHILD=self.id, VISIT_DATE=v, SEEN="Y",
-                           SEEN_ALONE="Y" if self.rng.random() > 0.3 else "N")
+                alone, why = self._seen_alone(p, v)
+                self.w.add("visits", CHILD=self.id, VISIT_DATE=v, SEEN="Y", SEEN_ALONE=alone, NOT_ALONE_REASON=why)
+                weekly = first_review is None or v < first_review  # reg 28(3)-(4): weekly to the first review
                 if home:
-                    weekly = first_review is None or v < first_review
                     due = v + days(7 if weekly else 28)
                     if end <= due:
                         break
                     # a late visit here stays within VIS-02's six weeks, so only VIS-03 reports it
                     nxt = L.done("VIS-03", v, due, v + DAY, lapses=end, can_skip=False, max_late=12)
+                elif pending:
+                    due = v + days(7 if weekly else 42)
+                    if end <= due:
+                        break
+                    # weekly, a late visit stays within VIS-02's six weeks; after the first review the six
+                    # weeks are VIS-02's as well, so no lapse is seeded there (it would be both rules')
+                    nxt = L.done("VIS-04" if weekly else "-", v, due, v + (DAY if weekly else days(14)), lapses=end,
+                                 can_skip=False, max_late=12)
+                elif approved is not None and v + days(7 if weekly else 28) < approved:
+                    due = v + days(7 if weekly else 28)
+                    if end <= due:
+                        break
+                    # a late visit stays within VIS-02's six weeks, so only VIS-05 reports it; a visit whose
+                    # next falls due once the carer is approved is owed under reg 28(2) (VIS-02), below
+                    nxt = L.done("VIS-05", v, due, v + (DAY if weekly else days(7)), lapses=end, can_skip=False,
+                                 max_late=12)
                 else:
                     due = self._next_visit_due(p, v)
                     if end <= due:
@@ -41,29 +61,6 @@ class PlacementEvents(ChildBase):
                 if nxt is not None and self.rng.random() < 0.05 and (nxt - v).days > 3:
                     self.w.add("visits", CHILD=self.id, VISIT_DATE=v + days(1), SEEN="N", SEEN_ALONE="N")
                 v = nxt
-
-    def _placement_plan(self, p: Placement) -> None:
-        """The placement plan (reg 9): meant to last until 18, confirmed as long-term fostering, the
-        child's agreement to visits up to six months apart. Some placements have none recorded."""
-        rng = self.rng
-        confirmed = p.long_term_foster  # confirmed as long term with the same carer (an RNE T episode)
-        if p.ls in ("V3", "V4") or (rng.random() < 0.3 and not confirmed):
-            return
-        long_term = p.place in ("U1", "U4")
-        p.until_18 = pick(rng, {"Y": 85, "": 10, "N": 5} if long_term else {"Y": 10, "": 60, "N": 30}) or None
-        if confirmed:
-            p.until_18 = "Y"
-        elif p.until_18 == "Y" and p.place in FOSTER and rng.random() < 0.5:
-            p.long_term_foster = self._recorded(p.start + days(rng.randint(-30, 400)), p)
-        if p.long_term_foster and age_at(self.dob, p.long_term_foster) >= 8 and rng.random() < 0.6:
-            p.visits_agreed = self._recorded(p.long_term_foster + days(rng.randint(0, 500)), p)
-        self.w.add("placement_plans", CHILD=self.id, PLACEMENT_START=p.start,
-                   PLAN_DATE=min(add_working_days(p.start, rng.randint(0, 5)), self.as_of), UNTIL_18=p.until_18,
-                   LONG_TERM_FOSTER_DATE=p.long_term_foster, VISITS_AGREED_DATE=p.visits_agreed)
-
-    def _recorded(self, d: dt.date, p: Placement) -> dt.date | None:
-        """A date in the placement's plan, if it has happened by the as-of date and within the placement."""
-        return d if d <= self.as_of and d < (p.end or FAR) else None
 
     @staticmethod
     def _next_visit_due(p: Placement, v: dt.date) -> dt.date:

@@ -36,7 +36,7 @@ class Returns(ChildBase):
             self.w.add("oc3", CHILD=self.id, DOB=self.dob, IN_TOUCH=pick(rng, {"YES": 90, "NO": 5, "REFU": 5}),
                        ACTIV=pick(rng, {"F2": 40, "F5": 20, "G5": 30, "F4": 10}),
                        ACCOM=pick(rng, {"Z1": 30, "D1": 30, "B1": 20, "U1": 20}))
-        if self.cin == "N8" and age_at(self.dob, a) > 14 and rng.random() < 0.5:
+        if self.cin == "N8" and age_at(self.dob, a) >= 14:  # unaccompanied asylum-seeking children are mostly 14+
             self.w.add("uasc", CHILD=self.id, SEX=self.sex if self.sex in ("M", "F") else "M", DOB=self.dob)
         if self.ls == "E1" or rng.random() < 0.02:
             placed = self.start + days(rng.randint(30, 200))

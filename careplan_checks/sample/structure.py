@@ -22,6 +22,13 @@ from .common import (
     pick,
 )
 
+#: Rules whose seeded lapse is about a move in the period: the child moves once in it.
+MOVE_RULES = ("PLACE-01", "PLACE-02", "PLACE-04", "PLACE-07", "CP-03", "CP-04", "HLTH-06")
+#: Rules whose seeded lapse is about a first placement with a parent on a care order (regs 17-19, 28(3)),
+#: or with a connected person on temporary approval (regs 24-25, 28(4)), starting in or shortly before the period.
+PARENT_RULES = ("PLACE-08", "PLACE-09", "VIS-04")
+CONNECTED_RULES = ("PLACE-10", "VIS-05")
+
 
 class Structure(ChildBase):
     def _profile(self, rule: str | None) -> None:
@@ -37,12 +44,20 @@ class Structure(ChildBase):
             age = rng.uniform(17.0, 17.9)
         elif rule == "DQ-03":
             age = rng.uniform(18.05, 18.3)
+        elif rule == "HLTH-07":
+            age = rng.uniform(0.8, 5.5)  # under 5 when care began, in or shortly before the period
         elif rule in ("PLACE-05", "VIS-03") or (rule == "REV-04" and rng.random() < 0.5):
             age = rng.uniform(1.6, 3.4)
+        elif rule == "PLACE-04":
+            age = rng.uniform(14.5, 15.9)  # Key Stage 4 (school years 10 and 11) through the period
         elif rule in ("HLTH-03", "HLTH-04", "PLACE-03", "PLACE-01"):
             age = rng.uniform(6, 14)
         elif rule == "MISS-01":
             age = rng.uniform(12, 16)
+        elif rule in PARENT_RULES or rule in CONNECTED_RULES:
+            age = rng.uniform(0.5, 15)  # still a child well after the period
+        if rule in MOVE_RULES:
+            age = max(age, 2.5)  # in care for over a year before the period's move (start: below)
         self.dob = a - days(int(age * 365.25))
         if self.dob.month == 2 and self.dob.day == 29:
             self.dob -= DAY
@@ -60,8 +75,21 @@ class Structure(ChildBase):
             self.start = self.ps + days(rng.randint(0, 250))
         if rule == "PLACE-05":
             self.start = max(self.start, add_months(a, -29))
-        if rule == "PLACE-01":
+        if rule in MOVE_RULES:
             self.start = a - days(rng.randint(430, 850))
+        if rule == "HLTH-07":
+            self.start = self.ps - days(rng.randint(0, 250))
+        # the placement starts: before the period for an approval still owed, in it for the weekly visits
+        if rule == "PLACE-08":
+            self.start = a - days(rng.randint(5, 515))
+        elif rule == "PLACE-09":
+            self.start = a - days(rng.randint(40, 385))
+        elif rule == "VIS-04":
+            self.start = a - days(rng.randint(45, 365))
+        elif rule == "PLACE-10":
+            self.start = a - days(rng.randint(175, 515))
+        elif rule == "VIS-05":
+            self.start = a - days(rng.randint(60, 365))
         self.start = max(self.start, self.dob)
         self.ls = pick(rng, LS_WEIGHTS)
         if rule == "LEAVE-05" and rng.random() < 0.4:
@@ -78,7 +106,7 @@ class Structure(ChildBase):
         if rng.random() < 0.25 and (a - self.start).days > 60:
             self.end = self.start + days(rng.randint(30, (a - self.start).days - 1))
         if rule in ("LEAVE-01", "LEAVE-02", "LEAVE-03", "LEAVE-04", "LEAVE-06", "LEAVE-07", "DQ-03", "VIS-03",
-                    "PLACE-01", "PLACE-03", "PLACE-05"):
+                    "PLACE-03", "PLACE-05", *MOVE_RULES):
             self.end = None
         if rule == "LEAVE-05":
             lo = max(self.ps, birthday(self.dob, 16), add_working_days(self.start, 25))
@@ -87,6 +115,8 @@ class Structure(ChildBase):
                 if rng.random() < 0.35:
                     # a short stay around the 20 working days of reg 39(4): the assessment is owed anyway
                     self.start = max(self.dob, self.end - days(rng.randint(18, 27)))
+        if rule in PARENT_RULES or rule in CONNECTED_RULES:
+            self.end = None
         eighteen = birthday(self.dob, 18)
         if eighteen <= a and rule != "DQ-03" and (self.end is None or self.end > eighteen):
             self.end = eighteen
@@ -102,11 +132,17 @@ class Structure(ChildBase):
             first = "U4"
         if rule == "VIS-03" or (not self.short_break and first == "P1" and rng.random() < 0.4):
             first, ls = "P1", "C1"
+        if rule in PARENT_RULES:
+            # at home on a care order: VIS-04 (reg 28(3)) is the full care order's, VIS-03 the interim order's
+            first, ls = "P1", "C2" if rule == "VIS-04" or rng.random() < 0.6 else "C1"
+        elif rule in CONNECTED_RULES:
+            first = pick(rng, {"U3": 8, "U1": 3, "U2": 1})
+            ls = "C2" if ls not in ("C1", "C2", "V2") else ls
         if self.short_break:
             first = "U4"
         self.placements = [Placement(self.start, first, ls, "S")]
         self.structural: tuple[dt.date, str] | None = None
-        if self.short_break or rule in ("VIS-03", "LEAVE-06"):
+        if self.short_break or rule in ("VIS-03", "LEAVE-06", *PARENT_RULES, *CONNECTED_RULES):
             self._finish()
             return
         if rule == "PLACE-05":
@@ -126,8 +162,10 @@ class Structure(ChildBase):
                     self.lapse.key.append(("PLACE-03", self.id, m2, "A"))
             self._finish()
             return
-        if rule == "PLACE-01":
-            self._move(self.ps + days(rng.randint(0, 200)))
+        if rule in MOVE_RULES:
+            move = self.ps + days(rng.randint(0, 200))
+            if move > self.start + days(30):
+                self._move(move)
             self._finish()
             return
         if rule == "PLACE-03":

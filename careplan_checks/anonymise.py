@@ -1,10 +1,10 @@
 """Turn a raw SSDA903 export (and supplement) into an extract the guard accepts.
 
 * CHILD (and SIBLING, which names a child) and every worker identifier become a keyed
-  pseudonym: HMAC-SHA-256 with a key the authority keeps, shown as 10 characters (50 bits). The same input and key always
-  give the same pseudonym, so the history keeps working across nights; another key gives
-  unrelated ones. The HMAC is computed in DuckDB SQL (sha256 over the padded key, as
-  RFC 2104 defines it), so no row is handled in Python.
+  pseudonym: HMAC-SHA-256 with a key the authority keeps, shown as 10 characters (50 bits).
+  The same input and key always give the same pseudonym, so the history keeps working across
+  nights; another key gives unrelated ones. The HMAC is computed in DuckDB SQL (sha256 over
+  the padded key, as RFC 2104 defines it), so no row is handled in Python.
 * UPN becomes its UN code, or KNOWN; postcodes are cut to the district (outward code).
 * Columns the contract does not know (names, addresses, notes) are dropped.
 

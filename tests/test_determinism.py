@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -85,17 +86,32 @@ def transform(rows: Rows, rename: dict[str, str], order: Callable[[str, list], l
     """Every CHILD renamed by ``rename``, and each table's rows put in the order ``order`` gives."""
     out: Rows = {}
     for table, data in rows.items():
-        i = TABLES_BY_NAME[table].column_names.index("CHILD")
-        out[table] = order(table, [(*r[:i], rename[r[i]], *r[i + 1:]) for r in data])
+        names = TABLES_BY_NAME[table].column_names
+        ids = [i for i, c in enumerate(names) if c in ("CHILD", "SIBLING")]  # SIBLING names another CHILD
+        out[table] = order(table, [tuple(rename.get(v, v) if i in ids else v for i, v in enumerate(r))
+                                   for r in data])
     return out
+
+
+#: Rules whose EVENT_KEY is the looked-after brother or sister (siblings.SIBLING).
+SIBLING_KEYED = {"PLACE-11", "CP-09"}
 
 
 def rename_back(outcome: Outcome, rename: dict[str, str]) -> Outcome:
     back = {new: old for old, new in rename.items()}
     assert len(back) == len(rename)
+
+    def undo(rule_id: str, v: object) -> object:
+        """A sibling rule's EVENT_KEY and DETAIL name the brother or sister: their name back too."""
+        if rule_id not in SIBLING_KEYED or not isinstance(v, str):
+            return v
+        if v in back:
+            return back[v]
+        return re.sub(r"(brother or sister \()(\w+)\)", lambda m: f"{m[1]}{back.get(m[2], m[2])})", v)
+
     return {rule_id: (status, message, n_pop, n_exc,
-                      frozenset((back[c], *rest) for c, *rest in pops),
-                      frozenset((back[c], *rest) for c, *rest in excs))
+                      frozenset((back[c], *(undo(rule_id, v) for v in rest)) for c, *rest in pops),
+                      frozenset((back[c], *(undo(rule_id, v) for v in rest)) for c, *rest in excs))
             for rule_id, (status, message, n_pop, n_exc, pops, excs) in outcome.items()}
 
 

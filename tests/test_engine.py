@@ -212,7 +212,9 @@ def test_calendar_months_clamp_to_month_end():
 def test_rule_reference_is_current():
     committed = (REPO / "docs" / "rules.md").read_text(encoding="utf-8")
     assert committed == rules_reference(RULES), "docs/rules.md is stale: run 'careplan-checks docs'"
-    assert "## Not yet checkable" in committed and "| CP-04 |" in committed
+    assert "## Not yet checkable" in committed and "| PLACE-06 |" in committed
+    # an item the pack now checks is a rule, not a catalogue item waiting for data
+    assert "| [CP-04](#cp-04) |" in committed and "| CP-04 |" not in committed
 
 
 def test_demo_runs_every_rule(cli):

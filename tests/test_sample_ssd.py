@@ -26,7 +26,7 @@ from careplan_checks.sample.ssd import ANNEX_A_LEGAL_STATUS, SSD_COLUMNS, person
 from careplan_checks.ssd import MAPPING_SQL, lookups, source
 from careplan_checks.ssd.spec import SSD_TABLES
 
-SEEDS = (1, 4)  # seed 4: a second sample that has UASC children and four care leavers
+SEEDS = (1, 5)  # seed 5: a second sample that has UASC children and care leavers without a pathway plan
 CHILDREN = 300
 DISTRICT = r"^([A-Z]{1,2}[0-9][A-Z0-9]?)"
 

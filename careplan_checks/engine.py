@@ -134,6 +134,24 @@ def set_aside_future(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
         con.execute(f'DELETE FROM "{table.name}" WHERE "{column}" > ?', [as_of])
 
 
+#: The shared views most rules build on, in the order each reads the one before.
+MATERIALISED_VIEWS = ("ordered_episodes", "episode_periods", "periods_of_care", "placements", "eligibility")
+
+
+def materialise_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Work the shared views out once for the night, as temporary tables of the same names.
+
+    A view is worked out again by every query that reads it: forty rules reading ``placements`` would
+    number and window every episode forty times. A temporary table shadows the view of its name (DuckDB
+    looks in the temporary schema first, and a view's own body is resolved when it is read), so the
+    rules, the views built on these and the macros read the table, with the same rows and numbers.
+    Called once the tables hold the night's rows (after ``set_aside_future``); each call works them
+    out again from the views in ``main``.
+    """
+    for name in MATERIALISED_VIEWS:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM main."{name}"')
+
+
 def future_findings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """One data-quality finding per table with records dated after the as-of date, in the shape
     of ``quality_results`` rows."""
@@ -179,6 +197,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, rules: list[Rule], as_of: dt.date,
     if not con.execute("SELECT current_setting('lock_configuration')").fetchone()[0]:
         lock_down(con)
     set_aside_future(con, as_of)
+    materialise_views(con)
     period_start, period_end = period or default_period(as_of)
     overrides = overrides or {}
     params = {rule.id: resolve_parameters(rule, overrides) for rule in rules}

@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from .common import Lapses, Writer
+from .common import FAR, Lapses, Writer
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Placement:
     out_of_area: bool = False
     at_a_distance: bool = False
     education_disrupted: bool = False
+    planned: bool = False  # a placement_plans row was written for it
     # a placement with a parent (regs 17-19) or with a connected person on temporary approval (regs 24-25),
     # as placement_decisions records it (``parents.py``); None: not recorded
     parent_pending: dt.date | None = None  # PARENT_PLACED_PENDING: placed before the assessment (reg 19)
@@ -56,3 +57,13 @@ class ChildBase:
                  years: int, workers: list[str]) -> None:
         self.w, self.rng, self.lapse, self.as_of, self.ps = w, rng, lapses, as_of, period_start
         self.years, self.workers, self.id = years, workers, lapses.child
+
+    def _happened(self, d: dt.date | None, p: Placement) -> dt.date | None:
+        """A date of the placement's records, if it has happened by the as-of date while the child was there."""
+        return d if d is not None and d <= self.as_of and d < (p.end or FAR) else None
+
+    def _decision(self, p: Placement, decision: str, when: dt.date | None) -> None:
+        """A placement_decisions row for a decision made by the as-of date (none for one not yet made)."""
+        if when is not None and when <= self.as_of:
+            self.w.add("placement_decisions", CHILD=self.id, PLACEMENT_START=p.start, DECISION=decision,
+                       DECISION_DATE=when)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from ..calendar import add_working_days
-from ..contract import TABLES_BY_NAME
 from .base import ChildBase, Placement
 from .common import DAY, FAR, FOSTER, PROVIDER, age_at, days
 
@@ -76,33 +75,16 @@ class PlacementDecisions(ChildBase):
 
     def _placement_decisions(self) -> None:
         """The approvals, notices and endings each placement owes."""
-        planned = self._plan_rows()
         for i, p in enumerate(self.placements):
             if p.ls in ("V3", "V4"):
                 continue
-            has_plan = p.start in planned  # what the rules read of the placement comes from its plan
+            has_plan = p.planned  # what the rules read of the placement comes from its plan
             self._out_of_area_approval(p, has_plan)
             if i:
                 self._education_approval(i, p, has_plan)
             if i + 1 < len(self.placements):
                 self._ending(i, p, self.placements[i + 1])
             self._notices(i, p, has_plan)
-
-    def _plan_rows(self) -> set[dt.date]:
-        """The placements of this child that have a placement plan row (the rows written last)."""
-        cols = TABLES_BY_NAME["placement_plans"].column_names
-        c, s = cols.index("CHILD"), cols.index("PLACEMENT_START")
-        out: set[dt.date] = set()
-        for row in reversed(self.w.rows.get("placement_plans", [])):
-            if row[c] != self.id:
-                break
-            out.add(dt.date.fromisoformat(row[s]))
-        return out
-
-    def _decide(self, p: Placement, decision: str, when: dt.date | None) -> None:
-        if when is not None and when <= self.as_of:
-            self.w.add("placement_decisions", CHILD=self.id, PLACEMENT_START=p.start, DECISION=decision,
-                       DECISION_DATE=when)
 
     def _before(self, start: dt.date, emergency: bool) -> dt.date:
         """An approval before the placement is put into effect: on the day itself for an emergency or a near miss."""
@@ -112,8 +94,7 @@ class PlacementDecisions(ChildBase):
 
     def _late(self, start: dt.date, p: Placement) -> dt.date | None:
         """An approval recorded after the placement started (a seeded lapse), if it has happened yet."""
-        d = start + days(self.rng.randint(1, 30))
-        return d if d <= self.as_of and d < (p.end or FAR) else None
+        return self._happened(start + days(self.rng.randint(1, 30)), p)
 
     def _out_of_area_approval(self, p: Placement, has_plan: bool) -> None:
         """PLACE-07, reg 11: the nominated officer's approval, or the director's for a placement at a distance."""
@@ -125,12 +106,12 @@ class PlacementDecisions(ChildBase):
         if L.wants("PLACE-07") and not exempt and has_plan and self.ps <= p.start <= self.as_of:
             kind = rng.choice(["none", "late", "officer"] if p.at_a_distance else ["none", "late"])
             if kind == "late":
-                self._decide(p, decision, self._late(p.start, p))
+                self._decision(p, decision, self._late(p.start, p))
             elif kind == "officer":  # at a distance, approved by a nominated officer, not the director
-                self._decide(p, "OUT_OF_AREA_APPROVED", self._before(p.start, p.emergency))
+                self._decision(p, "OUT_OF_AREA_APPROVED", self._before(p.start, p.emergency))
             L.record("PLACE-07", p.start)
         elif not exempt or rng.random() < 0.3:
-            self._decide(p, decision, self._before(p.start, p.emergency))
+            self._decision(p, decision, self._before(p.start, p.emergency))
 
     def _education_approval(self, i: int, p: Placement, has_plan: bool) -> None:
         """PLACE-04, reg 10: a move disrupting a Key Stage 4 pupil's education approved first, unless an emergency."""
@@ -141,10 +122,10 @@ class PlacementDecisions(ChildBase):
         L = self.lapse
         if L.wants("PLACE-04") and has_plan and self.ps <= p.start <= self.as_of:
             if self.rng.random() < 0.4:
-                self._decide(p, "EDUCATION_APPROVED", self._late(p.start, p))
+                self._decision(p, "EDUCATION_APPROVED", self._late(p.start, p))
             L.record("PLACE-04", p.start)
             return
-        self._decide(p, "EDUCATION_APPROVED", self._before(p.start, False))
+        self._decision(p, "EDUCATION_APPROVED", self._before(p.start, False))
 
     def _ending(self, i: int, p: Placement, nxt: Placement) -> None:
         """PLACE-02, reg 14: an ending the authority decides follows a review, unless for an immediate risk.
@@ -156,16 +137,16 @@ class PlacementDecisions(ChildBase):
         if nxt.reason_in not in AUTHORITY_ENDINGS:
             return
         if i in self.immediate_risk:
-            self._decide(p, "END_IMMEDIATE_RISK", end)
+            self._decision(p, "END_IMMEDIATE_RISK", end)
             return
         if L.wants("PLACE-02") and self.ps <= end <= self.as_of and p.place not in ("P1", *CONNECTED):
             if self.rng.random() < 0.4:  # reviewed only after the child had moved
                 d = end + days(self.rng.randint(1, 14))
-                self._decide(p, "END_REVIEWED", d if d < (nxt.end or FAR) else None)
+                self._decision(p, "END_REVIEWED", d if d < (nxt.end or FAR) else None)
             L.record("PLACE-02", end)
             return
         held = [r for r in self.reviews if p.start <= r <= end]
-        self._decide(p, "END_REVIEWED", max(held) if held and self.rng.random() < 0.7 else end)
+        self._decision(p, "END_REVIEWED", max(held) if held and self.rng.random() < 0.7 else end)
 
     def _notices(self, i: int, p: Placement, has_plan: bool) -> None:
         """CP-04 and HLTH-06, reg 13: written notice of the placement to each recipient, before it starts or,

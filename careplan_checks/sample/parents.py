@@ -31,14 +31,6 @@ class ParentsAndConnected(ChildBase):
                     (i == 0 and rule in ("PLACE-10", "VIS-05")) or self.rng.random() < TEMPORARY_SHARE):
                 self._temporary_approval(p)
 
-    def _decision(self, p: Placement, decision: str, when: dt.date) -> None:
-        self.w.add("placement_decisions", CHILD=self.id, PLACEMENT_START=p.start, DECISION=decision,
-                   DECISION_DATE=when)
-
-    def _recorded(self, when: dt.date | None, p: Placement) -> bool:
-        """Whether a decision made on ``when`` is in the extract: made by the as-of date, while the child was there."""
-        return when is not None and when <= self.as_of and when < (p.end or FAR)
-
     def _owed(self, rule: str, p: Placement, due: dt.date, earliest: dt.date, key: str | None) -> dt.date | None:
         """When a decision due on ``due`` is made; a lapse only where the rule reports it (the placement
         lasts beyond the due date)."""
@@ -63,11 +55,11 @@ class ParentsAndConnected(ChildBase):
             # lapse falls on the decision half the time (the assessment then met)
             first_rule = NO_LAPSE if L.wants("PLACE-09") and rng.random() < 0.5 else "PLACE-09"
             assessed = self._owed(first_rule, p, add_working_days(p.start, 10), p.start, "PARENT_ASSESSED")
-            if not self._recorded(assessed, p):
+            if self._happened(assessed, p) is None:
                 return
             self._decision(p, "PARENT_ASSESSED", assessed)
             approved = self._owed("PLACE-09", p, add_working_days(assessed, 10), assessed, "PARENT_APPROVED")
-            if self._recorded(approved, p):
+            if self._happened(approved, p) is not None:
                 self._decision(p, "PARENT_APPROVED", approved)
             return
         # PLACE-08: assessed, then approved, on or before the day the child is placed; a seeded lapse
@@ -81,9 +73,9 @@ class ParentsAndConnected(ChildBase):
             L.key.append(("PLACE-08", self.id, p.start, "PARENT_APPROVED"))
         else:
             approved = self._owed("PLACE-08", p, p.start, assessed or p.start - days(30), "PARENT_APPROVED")
-        if self._recorded(assessed, p):
+        if self._happened(assessed, p) is not None:
             self._decision(p, "PARENT_ASSESSED", assessed)
-        if self._recorded(approved, p):
+        if self._happened(approved, p) is not None:
             self._decision(p, "PARENT_APPROVED", approved)
 
     def _temporary_approval(self, p: Placement) -> None:
@@ -95,10 +87,10 @@ class ParentsAndConnected(ChildBase):
         expiry = p.temporary_approval + days(16 * 7)
         if rng.random() < EXTENDED_SHARE:
             extended = expiry - days(rng.choice((0, 1, 3, 7, 10, 14, 21, 28)))
-            if self._recorded(extended, p):
+            if self._happened(extended, p) is not None:
                 self._decision(p, "TEMPORARY_EXTENDED", extended)
                 expiry += days(8 * 7)
         approved = self._owed("PLACE-10", p, expiry, p.temporary_approval + days(42), key=None)
-        if self._recorded(approved, p):
+        if self._happened(approved, p) is not None:
             self._decision(p, "FOSTER_APPROVED", approved)
             p.foster_approved = approved

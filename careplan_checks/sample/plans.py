@@ -29,10 +29,11 @@ class PlacementPlans(ChildBase):
             if confirmed:
                 p.until_18 = "Y"
             elif p.until_18 == "Y" and p.place in FOSTER and rng.random() < 0.5:
-                p.long_term_foster = self._plan_fact(p.start + days(rng.randint(-30, 400)), p)
+                p.long_term_foster = self._happened(p.start + days(rng.randint(-30, 400)), p)
             if p.long_term_foster and age_at(self.dob, p.long_term_foster) >= 8 and rng.random() < 0.6:
-                p.visits_agreed = self._plan_fact(p.long_term_foster + days(rng.randint(0, 500)), p)
+                p.visits_agreed = self._happened(p.long_term_foster + days(rng.randint(0, 500)), p)
         p.plan_date = self._plan_date(p)
+        p.planned = True
         yn = {True: "Y", False: "N"}
         self.w.add("placement_plans", CHILD=self.id, PLACEMENT_START=p.start, PLAN_DATE=p.plan_date,
                    UNTIL_18=p.until_18, LONG_TERM_FOSTER_DATE=p.long_term_foster,
@@ -58,10 +59,6 @@ class PlacementPlans(ChildBase):
         if end <= due:
             made = min(made, end - days(1))  # a placement that ended within the 5 working days
         return min(made, self.as_of)
-
-    def _plan_fact(self, d: dt.date, p: Placement) -> dt.date | None:
-        """A date in the placement's plan, if it has happened by the as-of date and within the placement."""
-        return d if d <= self.as_of and d < (p.end or FAR) else None
 
     def _seen_alone(self, p: Placement, v: dt.date) -> tuple[str | None, str | None]:
         """SEEN_ALONE and NOT_ALONE_REASON for a visit at which the child was seen (VIS-06, reg 29): most

@@ -94,6 +94,11 @@ def _codes(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+def _explained(codes: dict[str, str]) -> str:
+    """A code column's description from its codes and what each means: "CODE meaning; CODE meaning"."""
+    return "; ".join(f"{k} {v}" for k, v in codes.items())
+
+
 def _child(**kw: object) -> Column:
     return Column("CHILD", "id", required=True, max_length=10,
                   description="Child's pseudonymised identifier", **kw)  # type: ignore[arg-type]
@@ -431,8 +436,7 @@ TABLES: tuple[Table, ...] = (
             Column("PLACEMENT_START", "date", required=True,
                    description="Start of the placement the decision concerns (DECOM of the episode that began it)"),
             Column("DECISION", "code", required=True, codes=PLACEMENT_DECISIONS,
-                   description="The decision or step: " + "; ".join(
-                       f"{k} {v}" for k, v in PLACEMENT_DECISION_HELP.items())),
+                   description="The decision or step: " + _explained(PLACEMENT_DECISION_HELP)),
             Column("DECISION_DATE", "date", required=True, description="Date of the decision or step"),
         ),
         key=("CHILD", "PLACEMENT_START", "DECISION"),
@@ -446,7 +450,7 @@ TABLES: tuple[Table, ...] = (
             Column("PLACEMENT_START", "date", required=True,
                    description="Start of the placement notified (DECOM of the episode that began it)"),
             Column("RECIPIENT", "code", required=True, codes=RECIPIENTS,
-                   description="Who was notified: " + "; ".join(f"{k} {v}" for k, v in RECIPIENT_HELP.items())),
+                   description="Who was notified: " + _explained(RECIPIENT_HELP)),
             Column("NOTIFIED_DATE", "date", description="Date the written notice was sent (empty: not sent)"),
             _flag("WITHHELD", "Notice withheld because it would put the child at risk of significant harm "
                               "(CPPCR reg 13(3))"),
@@ -490,7 +494,7 @@ TABLES: tuple[Table, ...] = (
         (
             _child(),
             Column("EVENT", "code", required=True, codes=ADVOCACY_EVENTS,
-                   description="The event: " + "; ".join(f"{k} {v}" for k, v in ADVOCACY_HELP.items())),
+                   description="The event: " + _explained(ADVOCACY_HELP)),
             Column("EVENT_DATE", "date", required=True, description="Date of the event"),
         ),
         key=("CHILD", "EVENT", "EVENT_DATE"),

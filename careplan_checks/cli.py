@@ -193,12 +193,36 @@ def rules() -> None:
     """The rule pack: list, show, test and document the rules."""
 
 
+_pack_option = click.option("--pack", type=click.Choice(["compliance", "dfe903"]), default="compliance",
+                            show_default=True, help="The compliance rules, or the DfE SSDA903 validation rules.")
+_pack_dir_option = click.option("--903-rules", "pack_dir", type=click.Path(path_type=Path), default=None,
+                                metavar="DIR", help="Folder of 903 validation rules (default: the built-in pack).")
+
+
 @rules.command("list")
 @_rules_option
+@_pack_option
+@_pack_dir_option
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
 @handle_errors
-def rules_list(rules_dir: Path | None, fmt: str) -> None:
-    """Id, severity, area and title of every rule."""
+def rules_list(rules_dir: Path | None, pack: str, pack_dir: Path | None, fmt: str) -> None:
+    """Id, severity, area and title of every rule; with --pack dfe903, each DfE code, its years and message."""
+    if pack == "dfe903":
+        from .validation_rules import DEFAULT_PACK_DIR, load_pack
+
+        codes = load_pack(pack_dir or DEFAULT_PACK_DIR)
+        if fmt == "json":
+            click.echo(json.dumps([{"code": r.code, "applies_from": r.applies_from, "applies_until": r.applies_until,
+                                    "tables": r.tables, "fields": r.fields, "message": r.message}
+                                   for r in codes], indent=2))
+        elif fmt == "markdown":
+            click.echo("| code | years | tables | fields | message |\n|---|---|---|---|---|")
+            for r in codes:
+                click.echo(f"| {r.code} | {r.years} | {', '.join(r.tables)} | {', '.join(r.fields)} | {r.message} |")
+        else:
+            for r in codes:
+                click.echo(f"{r.code:<10} {r.years:<20} {r.message}")
+        return
     from .rules import DEFAULT_RULES_DIR, load_rules
 
     pack = load_rules(rules_dir or DEFAULT_RULES_DIR)
@@ -217,33 +241,57 @@ def rules_list(rules_dir: Path | None, fmt: str) -> None:
 @rules.command("show")
 @click.argument("rule_id")
 @_rules_option
+@_pack_dir_option
 @handle_errors
-def rules_show(rule_id: str, rules_dir: Path | None) -> None:
-    """The rule's file, as written."""
+def rules_show(rule_id: str, rules_dir: Path | None, pack_dir: Path | None) -> None:
+    """The rule's file, as written (a DfE code as 903-<code>)."""
     from .rules import DEFAULT_RULES_DIR, load_rules
 
-    rule = load_rules(rules_dir or DEFAULT_RULES_DIR, [rule_id])[0]
+    if rule_id.startswith("903-"):
+        from .validation_rules import DEFAULT_PACK_DIR, load_pack
+
+        rule = load_pack(pack_dir or DEFAULT_PACK_DIR, [rule_id])[0]
+    else:
+        rule = load_rules(rules_dir or DEFAULT_RULES_DIR, [rule_id])[0]
     click.echo(rule.path.read_text(encoding="utf-8") if rule.path else rule.model_dump_json(indent=2))
 
 
 @rules.command("test")
 @click.argument("rule_ids", nargs=-1)
 @_rules_option
+@_pack_dir_option
+@click.option("--pack", type=click.Choice(["compliance", "dfe903", "all"]), default="all", show_default=True,
+              help="Which pack's cases to run.")
 @handle_errors
-def rules_test(rule_ids: tuple[str, ...], rules_dir: Path | None) -> None:
-    """Run the rules' inline test cases with pytest; the exit status is pytest's."""
+def rules_test(rule_ids: tuple[str, ...], rules_dir: Path | None, pack_dir: Path | None, pack: str) -> None:
+    """Run the rules' inline test cases with pytest; the exit status is pytest's. RULE_IDS may name
+    compliance rules and DfE codes (903-<code>)."""
     import os
 
     import pytest
 
     from .rules import DEFAULT_RULES_DIR, load_rules
+    from .validation_rules import DEFAULT_PACK_DIR, load_pack
 
+    codes = [r for r in rule_ids if r.startswith("903-")]
+    ids = [r for r in rule_ids if not r.startswith("903-")]
+    if rule_ids and not ids:
+        pack = "dfe903"
+    elif rule_ids and not codes:
+        pack = "compliance"
     folder = (rules_dir or DEFAULT_RULES_DIR).resolve()
-    load_rules(folder, list(rule_ids) or None)  # report bad files and unknown ids as usual
-    os.environ["CAREPLAN_RULES_DIR"] = str(folder)
-    os.environ["CAREPLAN_RULES_SELECT"] = ",".join(rule_ids)
+    codes_folder = (pack_dir or DEFAULT_PACK_DIR).resolve()
+    if pack != "dfe903":
+        load_rules(folder, ids or None)  # report bad files and unknown ids as usual
+    if pack != "compliance":
+        load_pack(codes_folder, codes or None)
+    os.environ["CAREPLAN_RULES_DIR"] = str(folder) if pack != "dfe903" else "off"
+    os.environ["CAREPLAN_RULES_SELECT"] = ",".join(ids)
+    os.environ["CAREPLAN_903_DIR"] = str(codes_folder) if pack != "compliance" else "off"
+    os.environ["CAREPLAN_903_SELECT"] = ",".join(codes)
     tests = Path(__file__).with_name("rule_tests.py")  # the cases are collected, with these settings, by pytest
-    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", str(folder), str(tests)])))
+    target = {"all": str(tests), "compliance": f"{tests}::test_rule_case", "dfe903": f"{tests}::test_validation_case"}
+    sys.exit(int(pytest.main(["-q", "-p", "no:cacheprovider", "--rootdir", str(folder), target[pack]])))
 
 
 @rules.command("docs")

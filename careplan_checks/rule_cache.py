@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 _PACKAGE = Path(__file__).resolve().parent
 #: The code whose change can change what reading and checking a rule gives.
 _DEPENDS_ON = ("__init__.py", "rules.py", "rule_cache.py", "contract.py", "codes.py", "engine.py", "calendar.py",
+               "validation_rules.py", "validation.py",
                "views.sql")
 _KEEP = 8  # entries kept: a few packs (say, two authorities' or a test's) without growing for ever
 

@@ -65,10 +65,28 @@ def expected_keys(case: Case) -> set[tuple[str, dt.date, str | None]]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if {"rule", "case"} <= set(metafunc.fixturenames):
         metafunc.parametrize(("rule", "case"), _params())
+    if {"vrule", "vcase"} <= set(metafunc.fixturenames):
+        metafunc.parametrize(("vrule", "vcase"), _validation_params())
+
+
+def _validation_params() -> list[Any]:
+    """The 903 pack's cases: ``CAREPLAN_903_DIR`` (default the built-in pack), ``CAREPLAN_903_SELECT``;
+    ``CAREPLAN_903_DIR=off`` tests none (``rules test --pack compliance``)."""
+    from .validation_rules import DEFAULT_PACK_DIR, load_pack
+
+    setting = os.environ.get("CAREPLAN_903_DIR")
+    if setting == "off":
+        return []
+    select = [s for s in os.environ.get("CAREPLAN_903_SELECT", "").split(",") if s]
+    return [pytest.param(rule, case, id=f"{rule.id}::{case.name}")
+            for rule in load_pack(Path(setting or DEFAULT_PACK_DIR), select or None) for case in rule.tests]
 
 
 def _params() -> list[Any]:
-    folder = Path(os.environ.get("CAREPLAN_RULES_DIR") or DEFAULT_RULES_DIR)
+    setting = os.environ.get("CAREPLAN_RULES_DIR")
+    if setting == "off":
+        return []
+    folder = Path(setting or DEFAULT_RULES_DIR)
     select = [s for s in os.environ.get("CAREPLAN_RULES_SELECT", "").split(",") if s]
     return [pytest.param(rule, case, id=f"{rule.id}::{case.name}")
             for rule in load_rules(folder, select or None) for case in rule.tests]
@@ -80,3 +98,12 @@ def test_rule_case(rule: Rule, case: Case) -> None:
     assert got == want, f"{rule.id} / {case.name}: missing {sorted(want - got)}, unexpected {sorted(got - want)}"
     if case.population is not None:
         assert population == case.population, f"{rule.id} / {case.name}: population {population}"
+
+
+def test_validation_case(vrule: Any, vcase: Any) -> None:
+    from .validation import run_validation_case
+
+    got = run_validation_case(vrule, vcase)
+    want = vcase.keys()
+    assert got == want, f"{vrule.id} / {vcase.name}: missing {sorted(want - got, key=str)}, " \
+                        f"unexpected {sorted(got - want, key=str)}"

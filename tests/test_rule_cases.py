@@ -1,3 +1,3 @@
-"""Every rule's inline test cases, one pytest test per case."""
+"""Every rule's inline test cases (the compliance pack and the DfE 903 pack), one pytest test per case."""
 
-from careplan_checks.rule_tests import pytest_generate_tests, test_rule_case  # noqa: F401
+from careplan_checks.rule_tests import pytest_generate_tests, test_rule_case, test_validation_case  # noqa: F401

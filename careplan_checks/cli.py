@@ -347,7 +347,7 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
          suppress_small: int | None = None,
          targets: Path | None = None, shared_output: bool = False, wait: float = 300,
          allow_missing: str | None = None, max_row_drop: float = 20, max_rejected: float = 10,
-         due_within: int = 28) -> None:
+         due_within: int = 28, pack: str = "all", pack_dir: Path | None = None, previous: Path | None = None) -> None:
     from .completeness import NightLimits
     from .pipeline import NightOptions, run_night
     from .rules import SEVERITY_ORDER
@@ -359,7 +359,7 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
         shared_output=shared_output,
         wait=wait, limits=NightLimits(max_row_drop=max_row_drop / 100, max_rejected=max_rejected / 100,
                                       allow_missing=_tables(allow_missing)),
-        due_within=due_within)
+        due_within=due_within, pack=pack, pack_dir=pack_dir, previous=previous)
     night = run_night(opts, _progress)
     report, results, findings, written = night.load, night.results, night.findings, night.written
     if fmt == "json":
@@ -369,6 +369,9 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
             "quality_findings": len(findings), "due_within_days": due_within, "due_soon": len(night.due_soon),
             "rules": [{"id": r.rule.id, "severity": r.rule.severity, "status": r.status, "message": r.message,
                        "population": r.population, "exceptions": r.exceptions, "rate": r.rate} for r in results],
+            "validation_year": night.validation_year,
+            "validation": [{"code": v.rule.code, "status": v.status, "message": v.message, "errors": v.errors}
+                           for v in night.validation],
             "outputs": {name: str(path) for name, path in written.items()},
         }, indent=2))
     else:
@@ -377,22 +380,31 @@ def _run(extract_dir: Path, as_of: dt.date, db: Path | None, rules_dir: Path | N
                    f"{plural(len(findings), 'data-quality finding')}")
         for name, reason in report.ignored:
             click.echo(f"ignored {name}: {reason}")
-        click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
-        for r in results:
-            if r.status == "ran":
-                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.population:>10} {r.exceptions:>10} "
-                           f"{format_rate(r.rate, r.exceptions):>7}  {r.rule.title}")
-            else:
-                click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.status}: {r.message}")
-        total = sum(r.exceptions for r in results)
-        click.echo(f"{plural(total, 'exception')} in {plural(sum(r.status == 'ran' for r in results), 'rule')} "
-                   f"({sum(r.status == 'not run' for r in results)} not run, "
-                   f"{sum(r.status == 'errored' for r in results)} errored)")
-        click.echo(f"{plural(len(night.due_soon), 'item')} due in the next {plural(due_within, 'day')} "
-                   "(not yet done)")
+        if results or not night.validation:  # a night of the 903 pack alone has no compliance lines
+            click.echo(f"{'rule':<10} {'severity':<9} {'population':>10} {'exceptions':>10} {'rate':>7}  title")
+            for r in results:
+                if r.status == "ran":
+                    click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.population:>10} {r.exceptions:>10} "
+                               f"{format_rate(r.rate, r.exceptions):>7}  {r.rule.title}")
+                else:
+                    click.echo(f"{r.rule.id:<10} {r.rule.severity:<9} {r.status}: {r.message}")
+            total = sum(r.exceptions for r in results)
+            click.echo(f"{plural(total, 'exception')} in {plural(sum(r.status == 'ran' for r in results), 'rule')} "
+                       f"({sum(r.status == 'not run' for r in results)} not run, "
+                       f"{sum(r.status == 'errored' for r in results)} errored)")
+            click.echo(f"{plural(len(night.due_soon), 'item')} due in the next {plural(due_within, 'day')} "
+                       "(not yet done)")
+        if night.validation:
+            v = night.validation
+            failing = [x for x in v if x.status == "ran" and x.errors]
+            click.echo(f"903 validation ({night.validation_year}): {plural(sum(x.errors for x in v), 'error')} under "
+                       f"{plural(len(failing), 'code')} of {sum(x.status == 'ran' for x in v)} run "
+                       f"({sum(x.status == 'not run' for x in v)} not run, "
+                       f"{sum(x.status == 'errored' for x in v)} errored)")
         if out is not None:
             click.echo(f"report written to {out}/report.html ({len(written)} files)")
     errored = [r.rule.id for r in results if r.status == "errored"]
+    errored += [v.rule.id for v in night.validation if v.status == "errored"]
     if errored:
         click.echo(f"error: {plural(len(errored), 'rule')} errored: {', '.join(errored)}; the other rules ran and are "
                    "reported", err=True)
@@ -464,6 +476,12 @@ def _run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                                              "rejected."),
         click.option("--due-within", type=click.IntRange(0, 366), default=28, show_default=True, metavar="DAYS",
                      help="List the obligations not yet done that fall due in the next DAYS days (due soon)."),
+        click.option("--pack", type=click.Choice(["all", "compliance", "dfe903"]), default="all", show_default=True,
+                     help="Which rules to run: the compliance rules, the DfE SSDA903 validation rules, or both."),
+        click.option("--previous", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+                     help="Last year's 903 return, for the validation rules that compare with it (default: the "
+                          "extract's prev/ folder, when it has one; without either those rules are not run)."),
+        _pack_dir_option,
     ]):
         fn = option(fn)
     return fn
@@ -482,7 +500,7 @@ def run(extract_dir: Path, as_of: dt.date | None, allow_future: bool, db: Path |
         term_dates: Path | None, no_quality: bool, out: Path, no_report: bool, suppress_small: int | None,
         targets: Path | None,
         shared_output: bool, wait: float, allow_missing: str | None, max_row_drop: float,
-        max_rejected: float, due_within: int) -> None:
+        max_rejected: float, due_within: int, pack: str, previous: Path | None, pack_dir: Path | None) -> None:
     """Load an extract, run the rules, record the night in the history, write the report; print a summary.
 
     A night that is not complete (no readable table, a table the last good night had is missing,
@@ -494,7 +512,7 @@ def run(extract_dir: Path, as_of: dt.date | None, allow_future: bool, db: Path |
                                  "(give --allow-future to rehearse a later one)", param_hint="--as-of")
     _run(extract_dir, as_of or dt.date.today(), db, rules_dir, select, params, period, fail_on, fmt, holidays,
          term_dates, not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait,
-         allow_missing, max_row_drop, max_rejected, due_within)
+         allow_missing, max_row_drop, max_rejected, due_within, pack, pack_dir, previous)
 
 
 @main.command()
@@ -504,13 +522,14 @@ def demo(db: Path | None, rules_dir: Path | None, select: str | None, params: tu
          fail_on: str | None, fmt: str, holidays: Path | None, term_dates: Path | None, no_quality: bool, out: Path,
          no_report: bool,
          suppress_small: int | None, targets: Path | None, shared_output: bool, wait: float,
-         allow_missing: str | None, max_row_drop: float, max_rejected: float, due_within: int) -> None:
+         allow_missing: str | None, max_row_drop: float, max_rejected: float, due_within: int, pack: str,
+         previous: Path | None, pack_dir: Path | None) -> None:
     """Run the whole job on the built-in sample extract (as of 31 March 2025) and write the report."""
     from .sample import DEFAULT_AS_OF
 
     _run(SAMPLE_DIR, DEFAULT_AS_OF, db, rules_dir, select, params, period, fail_on, fmt, holidays, term_dates,
          not no_quality, None if no_report else out, suppress_small, targets, shared_output, wait, allow_missing,
-         max_row_drop, max_rejected, due_within)
+         max_row_drop, max_rejected, due_within, pack, pack_dir, previous)
 
 
 @main.command()

@@ -50,6 +50,9 @@ class NightOptions:
     wait: float = 300
     limits: NightLimits = field(default_factory=NightLimits)
     due_within: int = DUE_WITHIN_DAYS  # days ahead the due-soon list looks
+    pack: str = "all"  # compliance | dfe903 | all
+    pack_dir: Path | None = None  # the DfE 903 validation rules (default: rules/dfe903)
+    previous: Path | None = None  # last year's 903 return (default: the extract's prev/ folder, if it has one)
 
 
 class ExceptionItem(NamedTuple):
@@ -80,6 +83,8 @@ class Night:
     written: dict[str, Path]
     due_soon: list[Any] = field(default_factory=list)  # reports.due_soon.DueItem, sorted by due date
     exceptions: list[ExceptionItem] = field(default_factory=list)  # tonight's, by rule, child and date
+    validation: list[Any] = field(default_factory=list)  # validation.ValidationResult, one per DfE code
+    validation_year: str | None = None  # the collection year the 903 pack checked
 
 
 def read_targets(path: Path | None) -> dict[str, float]:
@@ -161,15 +166,27 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
     from .load import load_extract
     from .reports import due_soon
     from .rules import DEFAULT_RULES_DIR, load_rules, select_rules
+    from .validation_rules import DEFAULT_PACK_DIR, current_year, load_pack, select_codes
 
+    if opts.pack not in ("compliance", "dfe903", "all"):
+        raise InputError(Problem("--pack", "must be compliance, dfe903 or all"))
     targets = read_targets(opts.targets)
-    pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR)
+    pack = load_rules(opts.rules_dir or DEFAULT_RULES_DIR) if opts.pack != "dfe903" else []
     unknown = sorted(set(targets) - {r.id for r in pack})
     if unknown:
         raise InputError(Problem(opts.targets.name if opts.targets else "--targets",
                                  f"names no rule of the pack: {', '.join(unknown)}"))
-    pack = select_rules(pack, opts.select)
+    codes = load_pack(opts.pack_dir or DEFAULT_PACK_DIR) if opts.pack != "compliance" else []
+    compliance_ids = [s for s in opts.select or [] if not s.startswith("903-")]
+    code_ids = [s for s in opts.select or [] if s.startswith("903-")]
+    if opts.select:  # --select names rules of either pack; a pack none of them is in runs nothing
+        pack = select_rules(pack, compliance_ids) if compliance_ids else []
+        codes = select_codes(codes, code_ids) if code_ids else []
     window = collection_year(opts.period) if opts.period else default_period(opts.as_of)
+    year = opts.period or current_year(opts.as_of)
+    previous = opts.previous if opts.previous is not None else opts.extract_dir / "prev"
+    if opts.previous is not None and not opts.previous.is_dir():
+        raise InputError(Problem(str(opts.previous), "is not a folder (last year's 903 return, for --previous)"))
     if opts.out is not None:
         from .reports import check_writable
 
@@ -177,10 +194,16 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
     progress(f"loading {opts.extract_dir}")
     con, report = load_extract(opts.extract_dir, None)  # the extract stays in memory; --db is the history
     interrupt.watch(con)
+    last_year: list[str] = []
+    if codes and previous.is_dir():
+        from .validation import load_previous
+
+        progress(f"loading last year's return from {previous}")
+        last_year = load_previous(con, previous)
     try:
         refuse_if_incomplete(opts.extract_dir, report, history.last_good_night(opts.db, opts.wait), opts.limits)
         phase[0] = "run"
-        present = {f.table for f in report.files}
+        present = {f.table for f in report.files} | set(last_year)
         findings: list[tuple] = []
         if worker is not None:
             progress("checking data quality (beside the rules)")
@@ -191,10 +214,17 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
             progress("checking data quality")
             findings = [r for r in run_quality(con, present, year=code_year(window)) if not r[4]]
         prepare_database(con, opts.holidays, opts.term_dates)
+        from .validation import add_validation_tables, evaluate_validation
+
+        add_validation_tables(con)
         progress(f"running {len(pack)} rules")
         absent_columns = {f.table: f.columns_absent for f in report.files if f.columns_absent}
         results = evaluate(con, pack, opts.as_of, window, present, opts.params,  # external access off from here
                            due_within=opts.due_within, absent_columns=absent_columns)
+        checked_codes = []
+        if codes:
+            progress(f"running {len(codes)} DfE 903 validation rules for {year}")
+            checked_codes = evaluate_validation(con, codes, year, present, opts.as_of)
         from .quality import store_findings
 
         future = future_findings(con)
@@ -214,6 +244,9 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         try:
             con.execute("BEGIN")
             run_id = history.record_run(con, results, opts.as_of, window, started, sorted(opts.limits.allow_missing))
+            from .validation_history import record_validation
+
+            record_validation(con, run_id, checked_codes, opts.as_of, year if codes else None)
             due_soon.build(con, run_id, opts.due_within)
             due_items = due_soon.items(con)
             found = [ExceptionItem(*row) for row in con.execute(f"""  -- as recorded, with team and worker
@@ -237,4 +270,5 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         written = staged.publish() if staged is not None else {}
     finally:
         con.close()
-    return Night(run_id, opts.as_of, report, findings, results, written, due_items, found)
+    return Night(run_id, opts.as_of, report, findings, results, written, due_items, found, checked_codes,
+                 year if codes else None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -27,6 +28,7 @@ from .contract import TABLES_BY_NAME
 from .errors import safe_message
 from .load import create_table_sql
 from .validation_rules import (
+    PREVIOUS,
     PREVIOUS_TABLES,
     REJECTED_CELLS,
     REJECTED_COLUMNS,
@@ -61,11 +63,17 @@ class ValidationResult:
 
 
 def prepare_validation_database(con: duckdb.DuckDBPyConnection) -> None:
-    """Every contract table, the calendar and macros (``engine.prepare_database``), and an empty
-    ``prev_`` table for each SSDA903 table not loaded from last year's return."""
+    """Every contract table, the calendar and macros (``engine.prepare_database``), and the pack's own
+    tables (``add_validation_tables``)."""
     from .engine import prepare_database
 
     prepare_database(con)
+    add_validation_tables(con)
+
+
+def add_validation_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """An empty ``prev_`` table for each SSDA903 table not loaded from last year's return, and
+    ``rejected_cells``."""
     existing = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     for name in PREVIOUS_TABLES:
@@ -75,6 +83,28 @@ def prepare_validation_database(con: duckdb.DuckDBPyConnection) -> None:
     if REJECTED_CELLS not in existing:
         con.execute(f"CREATE TABLE {REJECTED_CELLS} "
                     "(CHILD VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, COLUMN_NAME VARCHAR)")
+
+
+def load_previous(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
+    """Read, guard and load last year's return from ``folder`` as ``prev_<table>`` tables of ``con``; the
+    names of those loaded. Its files are read as an extract's are: an identifier refuses the night, a bad
+    cell is emptied; the rows it could not read are not listed with tonight's (they are last year's)."""
+    from .load import load_extract
+
+    before, report = load_extract(folder, None)
+    try:
+        loaded = []
+        for f in report.files:
+            if f.table not in RETURN_TABLES:
+                continue
+            name = PREVIOUS + f.table
+            con.register("_previous", before.sql(f'SELECT * FROM "{f.table}"').to_arrow_table())
+            con.execute(f'CREATE OR REPLACE TABLE "{name}" AS SELECT * FROM _previous')
+            con.unregister("_previous")
+            loaded.append(name)
+        return loaded
+    finally:
+        before.close()
 
 
 def list_rejected_cells(con: duckdb.DuckDBPyConnection) -> None:

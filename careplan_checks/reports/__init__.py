@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 HTML_ROWS = 5_000
 
 OUTPUTS = ("exceptions.csv", "exceptions.json", "exceptions.xlsx", "due_soon.csv", "summary.csv", "summary.xlsx",
-           "summary.parquet", "rejected_rows.csv", "report.html")
+           "summary.parquet", "rejected_rows.csv", "report.html", "validation.csv", "validation_summary.csv")
 
 
 @dataclass
@@ -116,6 +116,11 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.summary_workbook(con, summary, paths["summary.xlsx"])
     files.copy(con, "SELECT FILE, LINE, COLUMN_NAME AS COLUMN, REASON, ACTION FROM rejected_rows "
                     "ORDER BY FILE, LINE, COLUMN_NAME, REASON", paths["rejected_rows.csv"], "csv")
+    from ..validation_history import LIST_COLUMNS, SUMMARY_COLUMNS
+
+    files.copy(con, f"SELECT {', '.join(LIST_COLUMNS)} FROM report_validation", paths["validation.csv"], "csv")
+    files.copy(con, f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM report_validation_summary",
+               paths["validation_summary.csv"], "csv")
     paths["report.html"].write_text(render_html(con, run_id, due_within), encoding="utf-8")
     return paths
 
@@ -162,9 +167,18 @@ def render_html(con: duckdb.DuckDBPyConnection, run_id: int, due_within: int | N
     unchecked = con.execute("SELECT count(*) FROM report_exceptions WHERE NOT CHECKED").fetchone()[0]
     statuses = dict(con.execute("SELECT STATUS, count(*) FROM report_exceptions GROUP BY STATUS").fetchall())
     due = _records(con, f"{due_soon.DUE_SOON_QUERY} LIMIT {HTML_ROWS}")
+    codes = _records(con, "SELECT * FROM report_validation_summary")
+    validation = _records(con, f"SELECT * FROM report_validation WHERE STATUS <> 'resolved' LIMIT {HTML_ROWS}")
+    validation_total = con.execute("SELECT count(*) FROM report_validation WHERE STATUS <> 'resolved'").fetchone()[0]
+    year = con.execute("SELECT max(COLLECTION_YEAR) FROM validation_results WHERE RUN_ID = ?", [run_id]).fetchone()[0]
     due_total = con.execute("SELECT count(*) FROM report_due_soon").fetchone()[0]
     return template.render(
         due=due, due_total=due_total, due_within=due_within,
+        codes=codes, validation=validation, validation_total=validation_total, validation_year=year,
+        validation_counts={"ran": sum(c["STATUS"] == "ran" for c in codes),
+                           "failing": sum(c["STATUS"] == "ran" and c["ERRORS"] > 0 for c in codes),
+                           "not_run": sum(c["STATUS"] != "ran" for c in codes),
+                           "resolved": sum(c["RESOLVED"] for c in codes)},
         closed=closed, closed_truncated=sum(counts.values()) > len(closed), unchecked=unchecked,
         closed_counts={"resolved": counts.get("resolved", 0), "closed": counts.get("closed", 0)},
         run=run, version=__version__, rules=rules, not_run=[r for r in rules if r["STATUS"] != "ran"],

@@ -78,6 +78,16 @@ def exceptions_workbook(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                         f"SELECT {', '.join(SHEET_COLUMNS)} FROM report_exceptions WHERE RULE_ID = ?", [rule_id],
                         widths=SHEET_WIDTHS, choices={"REVIEW_ACTION": list(ACTIONS)}, skip_empty=True,
                         what="exceptions", full="exceptions.csv")
+        # The DfE 903 validation: kept apart from the compliance rules, a summary by code and the errors.
+        from ..validation_history import LIST_COLUMNS
+
+        query_sheet(con, wb, fmt, "903 summary", "SELECT * FROM report_validation_summary",
+                    header=["Code", "Message", "Status", "Note", "Errors", "Children", "New", "Resolved"],
+                    widths=[10, 80, 10, 30, 10, 10, 8, 10], skip_empty=True, what="codes",
+                    full="validation_summary.csv")
+        query_sheet(con, wb, fmt, "903 validation", f"SELECT {', '.join(LIST_COLUMNS)} FROM report_validation",
+                    widths=[9, 10, 70, 18, 14, 7, 30, 16, 12, 12, 9, 12, 18], skip_empty=True, what="errors",
+                    full="validation.csv")
     finally:
         wb.close()
 

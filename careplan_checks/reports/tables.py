@@ -24,9 +24,11 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     history database, which must be attached (``history.attach``)."""
     from .. import compliance
     from ..history import statuses
+    from ..validation_history import build_report_tables
 
     targets = targets or {}
     statuses(con, run_id)
+    build_report_tables(con, run_id)
     compliance.install(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:

@@ -69,7 +69,10 @@ def _select(f: SourceFile) -> str:
     cols = []
     for c in table.columns:
         src = f'nullif(trim("{c.name}"), \'\')' if c.name in present else "NULL"
-        if c.name in ID_COLUMNS:
+        if c.name == "SW_ID":  # the DfE's SW or XX prefix says what kind of id it is (903 code SW02STG1)
+            expr = (f"CASE WHEN upper(left({src}, 2)) IN ('SW', 'XX') THEN upper(left({src}, 2)) || pseudonym({src}) "
+                    f"ELSE pseudonym({src}) END")
+        elif c.name in ID_COLUMNS:
             expr = f"pseudonym({src})"
         elif c.kind == "upn":
             expr = (f"CASE WHEN {src} IS NULL THEN NULL WHEN regexp_full_match(upper({src}), 'UN[1-5]') "

@@ -231,7 +231,8 @@ TABLES: tuple[Table, ...] = (
             Column("SDQ_SCORE", "int", minimum=0, maximum=40, description="SDQ total score"),
             Column("SDQ_REASON", "code", codes=SDQ_REASON, description="Reason no SDQ score"),
             _flag01("CONVICTED", "Convicted during the year"),
-            _flag01("HEALTH_CHECK", "Health check up to date"),
+            _flag01("HEALTH_CHECK", "Health promotion (development) checks up to date: children under 5 at "
+                                    "31 March only"),
             _flag01("IMMUNISATIONS", "Immunisations up to date"),
             _flag01("TEETH_CHECK", "Dental check in the year"),
             _flag01("HEALTH_ASSESSMENT", "Health assessment in the year"),

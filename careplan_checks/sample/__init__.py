@@ -34,6 +34,7 @@ from .leaving import LeavingCare
 from .parents import ParentsAndConnected
 from .placements import PlacementEvents
 from .plans import PlacementPlans
+from .previous import write_previous
 from .returns import Returns
 from .ssd import write_ssd
 from .structure import Structure
@@ -56,6 +57,7 @@ class Child(Structure, CarePlanning, PlacementDecisions, ParentsAndConnected, Pl
         if self.short_break:
             self.w.add("allocations", CHILD=self.id, ROLE="SW", WORKER_ID=self.rng.choice(self.workers),
                        TEAM="Disabled Children", START_DATE=self.start, END_DATE=self.end)
+            self._short_break_returns()
             return
         self.until = min(self.end or FAR, self.as_of)  # last day events can be recorded
         self._allocations()
@@ -108,6 +110,7 @@ def generate(out: Path, children: int = 200, seed: int = 1, as_of: dt.date = DEF
         if rule is not None and not lapses.used and waiting.count(rule) < 1:
             waiting.append(rule)
     counts = w.write(out)
+    write_previous(out, as_of)  # last year's 903 return, in prev/
     with (out / ANSWER_KEY).open("w", newline="", encoding="utf-8") as f:
         cw = csv.writer(f, lineterminator="\n")
         cw.writerow(["RULE_ID", "CHILD", "EVENT_DATE", "EVENT_KEY"])

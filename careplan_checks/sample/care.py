@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 from ..calendar import add_working_days
 from .base import ChildBase
-from .common import DAY, FAR, TEAMS, add_months, age_at, days, pick
+from .common import DAY, FAR, TEAMS, D, add_months, age_at, days, pick
 
 
 class CarePlanning(ChildBase):
@@ -19,11 +20,23 @@ class CarePlanning(ChildBase):
             sw2 = rng.choice([w for w in self.workers if w != sw])
             allocs = [(sw, self.start, change), (sw2, change, self.end)]
         self.sw_change = allocs[-1][1] if len(allocs) > 1 else None
-        for worker, s, e in allocs:
+        # The first social worker was allocated before care began, at the child-in-need stage, and stays on:
+        # the DfE's return holds every social worker episode of the year for a child looked after on 31 March,
+        # "even those whilst they were not looked after" (SW12STG2), so the worker is there from 1 April of the
+        # year care began at the latest (or from birth). Each episode gives the reason that worker was assigned
+        # (SW_REASON, the DfE's "reason for social worker change"): the first is a first contact or re-referral
+        # (FCONTA), a later one why the worker changed. Drawn apart from the child's stream, which stays as it was.
+        own = random.Random(f"sw-episodes|{self.id}|{self.start}|{self.dob}")
+        april = D(self.start.year if self.start.month >= 4 else self.start.year - 1, 4, 1)
+        known = max(self.dob, min(self.start - days(own.randint(20, 400)), april))
+        reasons = ["FCONTA"] + [pick(own, {"LEFTRL": 35, "TSPROC": 25, "MANAGE": 20, "ABSENC": 5, "ORGRST": 5,
+                                           "OTHERS": 5, "PCCHAN": 3, "CHCHAN": 2}) for _ in allocs[1:]]
+        allocs[0] = (allocs[0][0], known, allocs[0][2])
+        for (worker, s, e), reason in zip(allocs, reasons, strict=True):
             self.w.add("allocations", CHILD=self.id, ROLE="SW", WORKER_ID=worker,
                        TEAM=TEAMS[self.workers.index(worker) % len(TEAMS)], START_DATE=s, END_DATE=e)
-            self.w.add("sw_episodes", CHILD=self.id, SW_ID=worker, SW_DECOM=s, SW_DEC=e,
-                       SW_REASON="MANAGE" if e and e != self.end else None)
+            self.w.add("sw_episodes", CHILD=self.id, SW_ID="SW" + worker[1:], SW_DECOM=s, SW_DEC=e, SW_REASON=reason)
+            s = max(s, self.start)  # health-record access is owed from when the child is looked after (HLTH-05)
             due = add_working_days(s, 10)
             if (e or FAR) <= due or s > self.as_of:
                 continue
@@ -90,6 +103,8 @@ class CarePlanning(ChildBase):
             if L.wants("REV-04") and self.ps <= r <= self.as_of:
                 code = "PN1" if age < 4 else self.rng.choice(["PN0", None])
                 L.record("REV-04", r)
+                # DfE 441 (a participation code for a child under 4), 440 (PN0 for 4 or over) or 167 (none)
+                L.also_903("441" if age < 4 else "440" if code is not None else "167", r)
             dob = self.dob + DAY if (L.wants("QI-02") and r == reviews[-1]) else self.dob
             self.w.add("reviews", CHILD=self.id, DOB=dob, REVIEW=r, REVIEW_CODE=code)
         if self.iro is not None and iro_worker is not None:

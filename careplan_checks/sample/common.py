@@ -69,6 +69,10 @@ def days(n: int) -> dt.timedelta:
     return dt.timedelta(days=n)
 
 
+#: Tables of last year's return written from the children's histories (the others: ``previous.py``).
+PREVIOUS_ROWS = ("oc3",)
+
+
 @dataclass
 class Writer:
     """Rows per table; 903 tables are written with DfE dates, the supplement with ISO dates."""
@@ -82,6 +86,12 @@ class Writer:
         iso = TABLES_BY_NAME[table].group == "supplement"
         self.rows.setdefault(table, []).append([cell(values.get(c), iso) for c in cols])
 
+    def add_previous(self, table: str, **values: object) -> None:
+        """A row of last year's return that its other tables cannot give (``previous.write_previous`` works
+        the rest out from this year's files): written to ``prev/``."""
+        cols = TABLES_BY_NAME[table].column_names
+        self.rows.setdefault(f"prev/{table}", []).append([cell(values.get(c), False) for c in cols])
+
     def write(self, out: Path) -> dict[str, int]:
         out.mkdir(parents=True, exist_ok=True)
         counts = {}
@@ -92,6 +102,12 @@ class Writer:
                 w.writerow(table.column_names)
                 w.writerows(rows)
             counts[name] = len(rows)
+        for name in PREVIOUS_ROWS:
+            (out / "prev").mkdir(exist_ok=True)
+            with (out / "prev" / f"{name}.csv").open("w", newline="", encoding="utf-8") as f:
+                w = csv.writer(f, lineterminator="\n")
+                w.writerow(TABLES_BY_NAME[name].column_names)
+                w.writerows(self.rows.get(f"prev/{name}", []))
         return counts
 
 
@@ -126,6 +142,11 @@ class Lapses:
     def record(self, rule: str, event: dt.date, key: str | None = None) -> None:
         self.key.append((rule, self.child, event, key))
         self.used = True
+
+    def also_903(self, code: str, event: dt.date) -> None:
+        """The lapse is a DfE 903 validation error too (a wrong participation code, no SDQ): the answer key
+        says so, as ``903-<code>``, so the clean sample's 903 errors are exactly those expected."""
+        self.key.append((f"903-{code}", self.child, event, None))
 
     def done(self, rule: str, event: dt.date, due: dt.date, earliest: dt.date, lapses: dt.date = FAR,
              key: str | None = None, can_skip: bool = True, max_late: int = 30) -> dt.date | None:

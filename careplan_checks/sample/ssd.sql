@@ -285,7 +285,7 @@ CREATE OR REPLACE TEMP TABLE gen_inv AS
 SELECT a.CHILD, CASE a.ROLE WHEN 'SW' THEN 'CW' WHEN 'PA' THEN '16PLUS' ELSE a.ROLE END AS ROLE,
        a.WORKER_ID AS WKEY, a.TEAM, a.START_DATE, a.END_DATE, s.SW_REASON AS REASON
 FROM x_allocations a
-LEFT JOIN x_sw_episodes s ON a.ROLE = 'SW' AND s.CHILD = a.CHILD AND s.SW_ID = a.WORKER_ID AND s.SW_DECOM = a.START_DATE
+LEFT JOIN x_sw_episodes s ON a.ROLE = 'SW' AND s.CHILD = a.CHILD AND s.SW_ID = 'SW' || substr(a.WORKER_ID, 2) AND s.SW_DECOM = a.START_DATE
 UNION ALL
 SELECT p.CHILD, r.ROLE, '~' || r.ROLE || (1 + pick_n('other-worker|' || p.CHILD, 4)), r.TEAM,
        p.S + pick_n('other-start|' || p.CHILD, 60), p.S + (61 + pick_n('other-end|' || p.CHILD, 120)), NULL

@@ -28,6 +28,8 @@ MOVE_RULES = ("PLACE-01", "PLACE-02", "PLACE-04", "PLACE-07", "CP-03", "CP-04", 
 #: or with a connected person on temporary approval (regs 24-25, 28(4)), starting in or shortly before the period.
 PARENT_RULES = ("PLACE-08", "PLACE-09", "VIS-04")
 CONNECTED_RULES = ("PLACE-10", "VIS-05")
+#: Where a child on a series of short breaks (V3) stays: a short-break children's home or foster carer.
+SHORT_BREAK_PLACES = {"K2": 6, "U6": 4}
 
 
 class Structure(ChildBase):
@@ -100,7 +102,8 @@ class Structure(ChildBase):
         self.cin = pick(rng, CIN_WEIGHTS)
         if rule == "LEAVE-07" or (self.short_break and rng.random() < 0.8):
             self.cin = "N2"
-        self.sex = rng.choices(["M", "F", "1", "2"], weights=[52, 38, 6, 4])[0]
+        # the 903 sex codes of the return: M/F from 2024-25 (the DfE's 1/2 before); about 56% boys
+        self.sex = rng.choices(["M", "F"] if self._return_year() >= "2024-25" else ["1", "2"], weights=[56, 44])[0]
         # When care ends: open for most; at 18 at the latest (not for the DQ-03 lapse).
         self.end: dt.date | None = None
         if rng.random() < 0.25 and (a - self.start).days > 60:
@@ -122,6 +125,7 @@ class Structure(ChildBase):
             self.end = eighteen
         if rule == "DQ-03":
             self.lapse.record("DQ-03", eighteen)
+            self.lapse.also_903("359", eighteen)  # looked after past 18, not under s.20(5) (V2)
 
     def _placements(self, rule: str | None) -> None:
         rng, a = self.rng, self.as_of
@@ -132,6 +136,8 @@ class Structure(ChildBase):
             first = "U4"
         if rule == "VIS-03" or (not self.short_break and first == "P1" and rng.random() < 0.4):
             first, ls = "P1", "C1"
+        elif first == "P1" and ls not in ("C1", "C2", "E1", "D1", "J1", "J2", "J3", "L1", "L2", "L3"):
+            first = "U6"  # placed with parents only on an order, never accommodated under s.20 (DfE 378)
         if rule in PARENT_RULES:
             # at home on a care order: VIS-04 (reg 28(3)) is the full care order's, VIS-03 the interim order's
             first, ls = "P1", "C2" if rule == "VIS-04" or rng.random() < 0.6 else "C1"
@@ -139,8 +145,10 @@ class Structure(ChildBase):
             first = pick(rng, {"U3": 8, "U1": 3, "U2": 1})
             ls = "C2" if ls not in ("C1", "C2", "V2") else ls
         if self.short_break:
-            first = "U4"
-        self.placements = [Placement(self.start, first, ls, "S")]
+            # short breaks in one setting (reg 48): a short-break unit or a short-break foster carer, never a
+            # long-term foster placement (DfE 384)
+            first = pick(rng, SHORT_BREAK_PLACES)
+        self.placements = [Placement(self.start, self._fit(first, self.start), ls, "S")]
         self.structural: tuple[dt.date, str] | None = None
         if self.short_break or rule in ("VIS-03", "LEAVE-06", *PARENT_RULES, *CONNECTED_RULES):
             self._finish()
@@ -208,10 +216,14 @@ class Structure(ChildBase):
         prev = self.placements[-1]
         if self.end is None and age_at(self.dob, a) < 10 and add_months(self.start, 30) <= a \
                 and add_months(prev.start, 24) <= a and rng.random() < 0.15:
-            self._move(self.ps + days(rng.randint(1, 300)), place="A5", ls="E1")
+            # with adopters, not the current foster carers (A5 is placement with them: same carer, DfE 217)
+            self._move(self.ps + days(rng.randint(1, 300)), place="A6", ls="E1")
             if not self._stable() or self.placements[-1].start >= a:
                 self.placements.pop()
                 self.placements[-1].end = None
+            elif (a - self.placements[-1].start).days > 100 and rng.random() < 0.6:
+                # adopted: the adoption order some months after the placement (REC E11 or E12, and an AD1 row)
+                self.end = self.placements[-1].start + days(rng.randint(70, (a - self.placements[-1].start).days - 1))
         self._finish()
 
     def _finish(self) -> None:
@@ -225,8 +237,25 @@ class Structure(ChildBase):
             place = pick(self.rng, PLACE_WEIGHTS)
             if place == "P1":
                 place = "U6"
-        self.placements.append(Placement(when, place, ls or (prev.ls if prev.ls != "C1" else "C2"), "P",
+        ls = ls or (prev.ls if prev.ls != "C1" else "C2")
+        # a new carer: RNE P, or B when the legal status changes at the same time (DfE 435, 436)
+        self.placements.append(Placement(when, self._fit(place, when), ls, "P" if ls == prev.ls else "B",
                                          pick(self.rng, REASONS)))
+
+    def _return_year(self) -> str:
+        """The collection year of the as-of date, as the 903 labels it (e.g. 2024-25)."""
+        y = self.as_of.year - (self.as_of.month < 4)
+        return f"{y}-{(y + 1) % 100:02d}"
+
+    def _fit(self, place: str, when: dt.date) -> str:
+        """A placement type valid in the return and for the child's age: supported accommodation (K3) is
+        for 16 and 17 year olds only (DfE 371), so a younger child is in a children's home; other placements
+        are Z1 until 2024-25, Z11 (one of Z11-Z14) from 2025-26 (DfE 146)."""
+        if place == "K3" and age_at(self.dob, when) < 16:
+            return "K2"
+        if place in ("Z1", "Z11"):
+            return "Z11" if self._return_year() >= "2025-26" else "Z1"
+        return place
 
     def _placements_in_year(self) -> int:
         """PLACE-03 (a): the placements overlapping the 12 months (the child looked after at the as-of date)."""
@@ -247,12 +276,17 @@ class Structure(ChildBase):
         return True
 
     def _write_header_and_episodes(self) -> None:
-        rng = self.rng
+        rng, a = self.rng, self.as_of
         sex = self.sex
-        self.w.add("header", CHILD=self.id, SEX=sex, DOB=self.dob, ETHNIC=pick(rng, ETHNIC_WEIGHTS),
-                   UPN="UN1" if age_at(self.dob, self.as_of) < 4 else rng.choices(
-                       ["KNOWN", "UN2", "UN3", "UN4", "UN5"], [90, 3, 3, 3, 1])[0],
-                   MOTHER=(rng.choice("0001") if sex in ("F", "2") and age_at(self.dob, self.as_of) > 14 else None))
+        upn = "UN1" if age_at(self.dob, a) < 4 else rng.choices(
+            ["KNOWN", "UN2", "UN3", "UN4", "UN5"], [90, 3, 3, 3, 1])[0]
+        if upn == "UN4" and not (self.end is None and self.start > a - days(7)):
+            upn = "KNOWN"  # UN4 (UPN not yet obtained) only in the first week of care (DfE 210)
+        mother, mc_dob = self._motherhood()
+        self.w.add("header", CHILD=self.id, SEX=sex, DOB=self.dob, ETHNIC=pick(rng, ETHNIC_WEIGHTS), UPN=upn,
+                   MOTHER=mother, MC_DOB=mc_dob)
+        if self.short_break:
+            return self._write_short_breaks()
         home = f"EG{rng.randint(1, 30)}"
         eps = []
         for i, p in enumerate(self.placements):
@@ -278,17 +312,60 @@ class Structure(ChildBase):
         post = None
         for start, rne, ls, place, end, rec, reason in eps:
             drawn = f"EG{rng.randint(1, 40)} {rng.randint(1, 9)}"
-            post = post if rne == "L" and post else drawn  # a change of legal status only: the same placement
+            # a change of legal status only (L), or of placement with the same carer (T): the same address
+            post = post if rne in ("L", "T") and post else drawn
             self.w.add("episodes", CHILD=self.id, DECOM=start, RNE=rne, LS=ls, CIN=self.cin, PLACE=place,
                        PLACE_PROVIDER=PROVIDER.get(place), DEC=end, REC=rec, REASON_PLACE_CHANGE=reason,
                        HOME_POST=home, PL_POST=post)
 
+    def _motherhood(self) -> tuple[str | None, dt.date | None]:
+        """MOTHER and MC_DOB: completed (0 or 1) for every girl looked after in the year other than on short
+        breaks only (DfE 165, 393, 607), left blank otherwise (399, 628); a mother has her first child's
+        date of birth (611), born after her 14th birthday and by the as-of date and the end of care (625)."""
+        a = self.as_of
+        if self.sex not in ("F", "2") or self.short_break or (self.end is not None and self.end < self.ps):
+            return None, None
+        if age_at(self.dob, a) >= 15 and self.rng.random() < 0.04:
+            lo = birthday(self.dob, 14) + days(self.rng.randint(60, 300))
+            hi = min(self.end or a, a)
+            if lo < hi:
+                return "1", lo + days(self.rng.randint(0, (hi - lo).days))
+        return "0", None
+
+    def _write_short_breaks(self) -> None:
+        """A series of short breaks (V3) in one setting: each break its own period of care (RNE S) of 1 to 4
+        nights, about every three to six weeks, so no break over 17 days and under 75 days in any 12 months
+        (DfE 365, 367; reg 48). No postcodes or URN for short breaks (DfE 214, 398, 420)."""
+        rng, a = self.rng, self.as_of
+        p = self.placements[0]
+        last = min(self.end or a, a)
+        start = self.start
+        while start < last:
+            end = start + days(rng.randint(1, 4))
+            if self.end is not None:
+                end = min(end, self.end)  # the last break ends when the short breaks stop
+            if end > a:
+                end = None  # still on the break at the as-of date
+            self.w.add("episodes", CHILD=self.id, DECOM=start, RNE="S", LS="V3", CIN=self.cin, PLACE=p.place,
+                       PLACE_PROVIDER="PR1", DEC=end, REC="E4A" if end else None)
+            if end is None:
+                break
+            start = end + days(rng.randint(17, 41))
+
     def _rec(self) -> str:
+        place = self.placements[-1].place
+        if place in ("A3", "A4", "A5", "A6"):  # only a child placed for adoption is adopted
+            return pick(self.rng, {"E11": 90, "E12": 10})
+        rec = self._ordinary_rec()
+        # to live with former foster carers only from a foster placement (DfE 516)
+        return "E4A" if rec in ("E45", "E46") and place not in ("U1", "U2", "U3", "U4", "U5", "U6") else rec
+
+    def _ordinary_rec(self) -> str:
         if self.end == birthday(self.dob, 18):
             return pick(self.rng, {"E17": 40, "E5": 30, "E6": 20, "E8": 10})
         if age_at(self.dob, self.end) >= 16:
             return pick(self.rng, {"E5": 40, "E6": 20, "E4A": 20, "E13": 20})
-        return pick(self.rng, {"E4A": 45, "E13": 10, "E41": 10, "E45": 10, "E11": 10, "E8": 10, "E4B": 5})
+        return pick(self.rng, {"E4A": 55, "E13": 10, "E41": 10, "E45": 10, "E8": 10, "E4B": 5})
 
     def _overlapping_history(self) -> None:
         """A recording error long before the period (DQ-01): nothing else is reportable for it."""

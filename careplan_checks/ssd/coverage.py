@@ -57,7 +57,8 @@ SOURCES: dict[tuple[str, str], str] = {
     ("uasc", "DUC"): "ssd_immigration_status.immi_immigration_status_end_date",
     ("ad1", "CHILD"): "ssd_permanence.perm_person_id (SystemC: the legacy id)",
     ("ad1", "DOB"): "ssd_person",
-    ("ad1", "DATE_INT"): "ssd_permanence.perm_adm_decision_date",
+    ("ad1", "DATE_INT"): "ssd_permanence.perm_adm_decision_date (a row for a child whose adoption order, "
+                         "perm_permanence_order_type Adoption and its date, falls in the collection year)",
     ("ad1", "DATE_MATCH"): "ssd_permanence.perm_matched_date",
     ("ad1", "FOSTER_CARE"): "ssd_permanence.perm_adopted_by_carer_flag",
     ("ad1", "NB_ADOPTR"): "ssd_permanence.perm_number_of_adopters",

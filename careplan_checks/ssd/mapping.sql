@@ -314,16 +314,21 @@ SELECT DISTINCT ON (p.CHILD) p.CHILD, p.DOB, ssd_date(m.perm_adm_decision_date) 
        ssd_text(m.perm_number_of_adopters) AS NB_ADOPTR, ssd_text(m.perm_adopter_sex) AS SEX_ADOPTR,
        ssd_text(m.perm_adopter_legal_status) AS LS_ADOPTR,
        ssd_date(m.perm_decision_reversed_date) AS DATE_PLACED_CEASED,
-       ssd_text(m.perm_decision_reversed_reason) AS REASON_PLACED_CEASED
+       ssd_text(m.perm_decision_reversed_reason) AS REASON_PLACED_CEASED,
+       CASE WHEN lower(ssd_text(m.perm_permanence_order_type)) = 'adoption'
+            THEN ssd_date(m.perm_permanence_order_date) END AS ADOPTED_ON
 FROM ssd_permanence m
 -- the legacy id first: a numeric legacy id may equal another person's id
 JOIN ssd_people p ON p.PID = coalesce((SELECT min(q.PID) FROM ssd_people q WHERE q.LEGACY = ssd_text(m.perm_person_id)),
                                       ssd_text(m.perm_person_id))
 ORDER BY p.CHILD, ssd_date(m.perm_adm_decision_date) DESC NULLS LAST, ssd_text(m.perm_table_id) DESC;
 
+-- AD1 is the return's record of a child adopted during the collection year (the year to the latest 31 March).
 CREATE OR REPLACE TEMP TABLE ssd_out_ad1 AS
-SELECT CHILD, DOB, DATE_INT, DATE_MATCH, FOSTER_CARE, NB_ADOPTR, SEX_ADOPTR, LS_ADOPTR FROM ssd_perm
-WHERE DATE_INT IS NOT NULL OR DATE_MATCH IS NOT NULL ORDER BY CHILD;
+WITH y AS (SELECT make_date(CASE WHEN $as_of >= make_date(year($as_of), 3, 31) THEN year($as_of)
+                                 ELSE year($as_of) - 1 END, 3, 31) AS D)
+SELECT CHILD, DOB, DATE_INT, DATE_MATCH, FOSTER_CARE, NB_ADOPTR, SEX_ADOPTR, LS_ADOPTR FROM ssd_perm, y
+WHERE ADOPTED_ON > y.D - INTERVAL 1 YEAR AND ADOPTED_ON <= y.D ORDER BY CHILD;
 
 CREATE OR REPLACE TEMP TABLE ssd_out_placed_for_adoption AS
 SELECT CHILD, DOB, DATE_INT AS DATE_PLACED, DATE_PLACED_CEASED, REASON_PLACED_CEASED FROM ssd_perm

@@ -52,7 +52,8 @@ SSD_TABLES: dict[str, tuple[str, ...]] = {
                        "csdq_sdq_reason"),
     "ssd_permanence": ("perm_table_id", "perm_person_id", "perm_adm_decision_date", "perm_matched_date",
                        "perm_adopted_by_carer_flag", "perm_number_of_adopters", "perm_adopter_sex",
-                       "perm_adopter_legal_status", "perm_decision_reversed_date", "perm_decision_reversed_reason"),
+                       "perm_adopter_legal_status", "perm_decision_reversed_date", "perm_decision_reversed_reason",
+                       "perm_permanence_order_date", "perm_permanence_order_type"),
     "ssd_cla_previous_permanence": ("lapp_table_id", "lapp_person_id", "lapp_previous_permanence_option",
                                     "lapp_previous_permanence_la", "lapp_previous_permanence_order_date"),
 }

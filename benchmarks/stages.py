@@ -50,6 +50,33 @@ def main(extract: Path, mode: str) -> None:
         times["total"] = round(time.perf_counter() - t0, 3)
         print(json.dumps({"times": times, "rules": len(rules), "peak_rss_mb": _peak()}))
         return
+    if mode == "dfe903":
+        # The DfE 903 validation pack alone, as `careplan-checks run --pack dfe903` runs it: the year's
+        # return cut from the extract, last year's from prev/, every code of the year.
+        from careplan_checks.engine import evaluate, prepare_database
+        from careplan_checks.load import load_extract
+        from careplan_checks.sample import DEFAULT_AS_OF
+        from careplan_checks.validation import add_validation_tables, evaluate_validation, load_previous
+        from careplan_checks.validation_rules import current_year, load_pack
+
+        start = lap("import", t0)
+        pack = load_pack()
+        start = lap("read_pack", start)
+        con, report = load_extract(extract)
+        present = {f.table for f in report.files}
+        if (extract / "prev").is_dir():
+            present |= set(load_previous(con, extract / "prev"))
+        start = lap("load", start)
+        prepare_database(con)
+        add_validation_tables(con)
+        evaluate(con, [], DEFAULT_AS_OF, present=present)  # the records after the as-of date set aside
+        start = lap("prepare", start)
+        results = evaluate_validation(con, pack, current_year(DEFAULT_AS_OF), present, DEFAULT_AS_OF)
+        lap("rules", start)
+        times["total"] = round(time.perf_counter() - t0, 3)
+        print(json.dumps({"times": times, "rows": report.rows_read, "codes": sum(r.status == "ran" for r in results),
+                          "errors": sum(r.errors for r in results), "peak_rss_mb": _peak()}))
+        return
     if mode == "plain":
         import duckdb
 

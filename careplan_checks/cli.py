@@ -155,13 +155,28 @@ def format_load_summary(report: Any) -> str:
 @click.option("--years", type=click.IntRange(1, 20), default=5, show_default=True, help="Years of history.")
 @click.option("--ssd", "ssd_dir", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
               help="Also write the same children as Standard Safeguarding Dataset tables (ssd_*.csv) to DIR.")
+@click.option("--seed-903", "seed_903", is_flag=True,
+              help="Seed one violation of each DfE 903 validation code of the as-of date's collection year into "
+                   "the sample, each in its own child; seeded_903.csv says which.")
 @handle_errors
-def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int, ssd_dir: Path | None) -> None:
-    """Write a realistic, contract-valid sample extract (deterministic for a seed)."""
+def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int, ssd_dir: Path | None,
+           seed_903: bool) -> None:
+    """Write a realistic, contract-valid sample extract (deterministic for a seed), with last year's 903
+    return in its prev/ folder."""
     from .sample import generate
 
     counts = generate(out_dir, children=children, seed=seed, as_of=as_of, years=years, ssd=ssd_dir)
     click.echo(f"wrote {sum(counts.values())} rows in {len(counts)} tables to {out_dir}")
+    if seed_903:
+        from .sample.seeded import SEEDED_KEY, SeedError, seed_violations
+        from .validation_rules import current_year
+
+        try:
+            given = seed_violations(out_dir, current_year(as_of))
+        except SeedError as e:
+            raise InputError(Problem("--seed-903", str(e))) from None
+        click.echo(f"seeded one violation of each of {len(given)} DfE codes ({current_year(as_of)}); "
+                   f"{out_dir / SEEDED_KEY} lists them")
     if ssd_dir is not None:
         click.echo(f"wrote the same children as SSD tables to {ssd_dir}")
 

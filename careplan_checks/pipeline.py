@@ -85,6 +85,7 @@ class Night:
     exceptions: list[ExceptionItem] = field(default_factory=list)  # tonight's, by rule, child and date
     validation: list[Any] = field(default_factory=list)  # validation.ValidationResult, one per DfE code
     validation_year: str | None = None  # the collection year the 903 pack checked
+    validation_errors: list[tuple] = field(default_factory=list)  # tonight's (CODE, CHILD, TABLE_NAME, LINE)
 
 
 def read_targets(path: Path | None) -> dict[str, float]:
@@ -247,6 +248,8 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
             from .validation_history import record_validation
 
             record_validation(con, run_id, checked_codes, opts.as_of, year if codes else None)
+            errors = con.execute(f"""SELECT CODE, CHILD, TABLE_NAME, LINE FROM {history.STORE}.validation_errors
+                WHERE RUN_ID = ? AND CHECKED ORDER BY CODE, CHILD, TABLE_NAME, LINE NULLS FIRST""", [run_id]).fetchall()
             due_soon.build(con, run_id, opts.due_within)
             due_items = due_soon.items(con)
             found = [ExceptionItem(*row) for row in con.execute(f"""  -- as recorded, with team and worker
@@ -271,4 +274,4 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
     finally:
         con.close()
     return Night(run_id, opts.as_of, report, findings, results, written, due_items, found, checked_codes,
-                 year if codes else None)
+                 year if codes else None, errors)

@@ -105,6 +105,39 @@ class ValidationCase(BaseModel):
         return {(str(e["CHILD"]), e["TABLE"], e["LINE"]) for e in self.expect}
 
 
+class Seed(BaseModel):
+    """How to make one child of a clean sample break this rule, and nothing else (``sample.seeded``).
+
+    The sample's tables are text here, as in its files (``d(text)`` reads a date, ``t(date)`` writes one).
+    ``child`` lists the children the violation can be given to (a SELECT of CHILD); the seeder takes the
+    first not given another. ``apply`` changes that child's rows (UPDATE, INSERT or DELETE statements,
+    with ``$child`` and the year's ``$collection_start``, ``$collection_end`` and ``$year``). ``also``
+    names the codes the violation raises too, by the DfE's own definitions (a date of birth that is not a
+    date leaves every age unknown): the seeded-violation test expects the child under those codes too."""
+
+    model_config = ConfigDict(extra="forbid")
+    child: str
+    apply: str
+    also: list[str] = Field(default_factory=list)
+
+    @field_validator("child")
+    @classmethod
+    def _select(cls, v: str) -> str:
+        return _check_read_only(v)
+
+    @field_validator("apply")
+    @classmethod
+    def _changes(cls, v: str) -> str:
+        try:
+            statements = duckdb.extract_statements(v)
+        except duckdb.Error as e:
+            raise ValueError(f"is not valid SQL ({str(e).splitlines()[0]})") from None
+        allowed = {duckdb.StatementType.UPDATE, duckdb.StatementType.INSERT, duckdb.StatementType.DELETE}
+        if not statements or any(s.type not in allowed for s in statements):
+            raise ValueError("must be UPDATE, INSERT or DELETE statements on the sample's tables")
+        return v
+
+
 class ValidationRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -120,6 +153,8 @@ class ValidationRule(BaseModel):
     not_checked: str | None = None
     sql: str
     tests: list[ValidationCase] = Field(min_length=2)
+    #: One violation, for the sample generator's seeded mode (``careplan-checks sample --seed-903``).
+    seed: Seed | None = None
 
     path: Path | None = Field(default=None, exclude=True)
 

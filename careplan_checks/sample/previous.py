@@ -61,8 +61,12 @@ def write_previous(out: Path, as_of: dt.date) -> dict[str, int]:
     concerned = " UNION ".join(f"SELECT CHILD FROM prev_{name}" for name in _CUT)
     for name in ("header", "uasc"):  # sex as the year's list had it: 1 and 2 until 2023-24, then M, F and U
         sex = "CASE SEX WHEN 'M' THEN '1' WHEN 'F' THEN '2' ELSE SEX END" if year <= "2024-25" else "SEX"
-        con.execute(f"CREATE TABLE prev_{name} AS SELECT * REPLACE ({sex} AS SEX) FROM {name} "
-                    f"WHERE CHILD IN ({concerned})")
+        # a mother whose first child was born after last year's 31 March was not one then
+        mother = (", CASE WHEN MC_DOB > $end THEN '0' ELSE MOTHER END AS MOTHER, "
+                  "CASE WHEN MC_DOB > $end THEN NULL ELSE MC_DOB END AS MC_DOB") if name == "header" else ""
+        sql = (f"CREATE TABLE prev_{name} AS SELECT * REPLACE ({sex} AS SEX{mother}) FROM {name} "
+               f"WHERE CHILD IN ({concerned})")
+        con.execute(sql, {k: v for k, v in values.items() if f"${k}" in sql})
     counts = {}
     for name in ("header", "uasc", *_CUT):
         columns = ", ".join(f"strftime({c.name}, '%d/%m/%Y') AS {c.name}" if c.kind == "date" else c.name

@@ -187,14 +187,16 @@ def sample(out_dir: Path, children: int, seed: int, as_of: dt.date, years: int, 
               help="Rules folder.")
 @handle_errors
 def docs(out: Path, rules_dir: Path | None) -> None:
-    """Write the reference documents generated from the code (contract.md, rules.md)."""
-    from .docs import contract_markdown, rules_reference
+    """Write the reference documents generated from the code (contract.md, rules.md, dfe903.md)."""
+    from .docs import contract_markdown, rules_reference, validation_reference
     from .rules import DEFAULT_RULES_DIR
+    from .validation_rules import DEFAULT_PACK_DIR
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "contract.md").write_text(contract_markdown(), encoding="utf-8")
     (out / "rules.md").write_text(rules_reference(rules_dir or DEFAULT_RULES_DIR), encoding="utf-8")
-    click.echo(f"wrote {out / 'contract.md'} and {out / 'rules.md'}")
+    (out / "dfe903.md").write_text(validation_reference(DEFAULT_PACK_DIR), encoding="utf-8")
+    click.echo(f"wrote {out / 'contract.md'}, {out / 'rules.md'} and {out / 'dfe903.md'}")
 
 
 # -------------------------------------------------------------------- rules

@@ -141,3 +141,29 @@ def rules_reference(folder: Path) -> str:
     from .rules import load_rules
 
     return rules_markdown(load_rules(folder), not_checkable(folder))
+
+
+def validation_reference(folder: Path) -> str:
+    """The DfE 903 validation pack's reference: each code, its years, tables, fields and message, the
+    reading taken where the DfE's text is ambiguous, what it cannot check, and the codes left out."""
+    from .validation_rules import load_pack
+
+    pack = load_pack(folder)
+    out = ["# DfE SSDA903 validation pack", "",
+           "Generated from `rules/dfe903/*.yml` by `careplan-checks docs`; do not edit by hand.", "",
+           f"{len(pack)} DfE codes. Each applies in the collection years shown; *reading* is the reading taken "
+           "where the DfE's text can be read more than one way, *not checked* what the extract cannot show.", "",
+           "| code | years | tables | fields | message |", "|---|---|---|---|---|"]
+    out += [f"| [{r.code}](#{r.code.lower()}) | {r.years} | {', '.join(r.tables)} | {', '.join(r.fields)} | "
+            f"{r.message} |" for r in pack]
+    for r in pack:
+        out += ["", f"## {r.code}", "", f"**{r.message}** ({r.years}; {', '.join(r.tables)}: {', '.join(r.fields)})"]
+        if r.reading:
+            out += ["", f"*Reading:* {' '.join(r.reading.split())}"]
+        if r.not_checked:
+            out += ["", f"*Not checked:* {' '.join(r.not_checked.split())}"]
+    left = folder / "_not_in_the_pack.yml"
+    if left.exists():
+        out += ["", "## Not in the pack", "", "| code | why |", "|---|---|"]
+        out += [f"| {n['code']} | {n['reason']} |" for n in yaml.safe_load(left.read_text(encoding="utf-8"))]
+    return "\n".join(out).rstrip() + "\n"

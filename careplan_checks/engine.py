@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 #: What the history and the reports need from the connection the rules ran on (temporary tables last).
 HANDED_OVER = ("load_files", "rejected_rows", "dropped_rows", "quality_results", "allocations", "_exceptions",
-               "_populations", "_due_soon", "_validation")
+               "_populations", "_due_soon", "_validation", "previous_files")
 
 
 def default_period(as_of: dt.date) -> tuple[dt.date, dt.date]:

@@ -25,7 +25,7 @@ import duckdb
 
 from . import interrupt
 from .contract import TABLES_BY_NAME
-from .errors import safe_message
+from .errors import ident, safe_message
 from .load import create_table_sql
 from .validation_rules import (
     PREVIOUS,
@@ -80,6 +80,9 @@ def add_validation_tables(con: duckdb.DuckDBPyConnection) -> None:
         if name not in existing:
             sql = create_table_sql(table_of(name)).replace("CREATE OR REPLACE TABLE", "CREATE TABLE")
             con.execute(sql.replace(f'"{table_of(name).name}"', f'"{name}"', 1))
+    # every episode the extract holds, whatever the year's cut (a care leaver's time in care from 14: 1001)
+    db = ident(con.execute("SELECT current_database()").fetchone()[0])  # "main" alone may name the temporary schema
+    con.execute(f'CREATE OR REPLACE TEMP VIEW history_episodes AS SELECT * FROM {db}.main."episodes"')
     if REJECTED_CELLS not in existing:
         con.execute(f"CREATE TABLE {REJECTED_CELLS} "
                     "(CHILD VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, COLUMN_NAME VARCHAR)")
@@ -93,6 +96,9 @@ def load_previous(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
 
     before, report = load_extract(folder, None)
     try:
+        con.register("_previous", before.sql("SELECT * FROM load_files").to_arrow_table())
+        con.execute("CREATE OR REPLACE TABLE previous_files AS SELECT * FROM _previous")  # for the manifest
+        con.unregister("_previous")
         loaded = []
         for f in report.files:
             if f.table not in RETURN_TABLES:
@@ -123,22 +129,24 @@ def list_rejected_cells(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def scope_return(con: duckdb.DuckDBPyConnection, year: str) -> None:
-    """Cut the year's return from the loaded tables, as temporary tables of the same names."""
+    """Cut the year's return from the loaded tables, as temporary tables of the same names (the whole
+    history of episodes stays readable as ``history_episodes``: ``add_validation_tables``)."""
     start, end = year_bounds(year)
     values = {"collection_start": start, "collection_end": end}
+    db = ident(con.execute("SELECT current_database()").fetchone()[0])  # "main" alone may name the temporary schema
     for table, condition in RETURN_SCOPE.items():
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM main."{table}" WHERE {condition}',
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM {db}.main."{table}" WHERE {condition}',
                     values)
     concerned = " UNION ".join(
-        f'SELECT CHILD FROM {"temp" if t in RETURN_SCOPE else "main"}."{t}"'
+        f'SELECT CHILD FROM {"temp.main" if t in RETURN_SCOPE else db + ".main"}."{t}"'
         for t in RETURN_TABLES if t != "header")
-    con.execute(f'CREATE OR REPLACE TEMP TABLE "header" AS SELECT * FROM main."header" '
+    con.execute(f'CREATE OR REPLACE TEMP TABLE "header" AS SELECT * FROM {db}.main."header" '
                 f"WHERE CHILD IN ({concerned})")
 
 
 def unscope_return(con: duckdb.DuckDBPyConnection) -> None:
     for table in (*RETURN_SCOPE, "header"):
-        con.execute(f'DROP TABLE IF EXISTS temp."{table}"')
+        con.execute(f'DROP TABLE IF EXISTS temp.main."{table}"')
 
 
 def evaluate_validation(con: duckdb.DuckDBPyConnection, rules: list[ValidationRule], year: str,

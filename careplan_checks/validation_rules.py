@@ -7,8 +7,9 @@ when the fault is a record that is missing). The file is named after the code (`
 id in the history and the reports is ``903-<code>``.
 
 The SQL reads the year's return (``validation.RETURN_SCOPE``: the episodes, reviews, missing episodes
-and social-worker episodes of the collection year, and the children they concern) and, for the rules
-that compare with last year's return, the ``prev_`` tables read from ``prev/`` or ``--previous``. It
+and social-worker episodes of the collection year, and the children they concern), the extract's whole
+history of episodes as ``history_episodes``, and, for the rules that compare with last year's return,
+the ``prev_`` tables read from ``prev/`` or ``--previous``. It
 may use ``$collection_start``, ``$collection_end`` and ``$year`` (``2026-27``), bound, never pasted.
 """
 

@@ -30,10 +30,15 @@ def _run_pack(folder: Path) -> tuple[set, list]:
     return got, results
 
 
+def _compliance(key: set) -> set:
+    """The answer key's compliance exceptions: its ``903-`` rows are DfE validation errors (test_validation_sample)."""
+    return {x for x in key if not x[0].startswith("903-")}
+
+
 @pytest.mark.parametrize(("children", "seed"), [(600, 1), (600, 2), (10_000, 7)])
 def test_pack_finds_exactly_the_seeded_exceptions(tmp_path: Path, children: int, seed: int):
     generate(tmp_path, children=children, seed=seed)
-    want = read_answer_key(tmp_path)
+    want = _compliance(read_answer_key(tmp_path))
     got, results = _run_pack(tmp_path)
     assert all(r.status == "ran" for r in results), [(r.rule.id, r.message) for r in results if r.status != "ran"]
     for rule in RULES:
@@ -63,6 +68,6 @@ def test_generator_is_deterministic_for_a_seed(tmp_path: Path):
 def test_built_in_sample_matches_its_answer_key_and_every_rule_fires():
     sample = REPO / "sample_data"
     got, results = _run_pack(sample)
-    assert got == read_answer_key(sample)
+    assert got == _compliance(read_answer_key(sample))
     for r in results:
         assert r.exceptions > 0 and r.population >= r.exceptions, f"{r.rule.id}: {r.population}/{r.exceptions}"

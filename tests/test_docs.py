@@ -17,3 +17,11 @@ def test_readme_states_how_many_rules_quote_their_source():
 
     readme = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert verified_summary(load_rules(REPO / "rules")) in readme, "README.md: update the count of verified rules"
+
+
+def test_validation_reference_is_current():
+    from careplan_checks.docs import validation_reference
+
+    committed = (REPO / "docs" / "dfe903.md").read_text(encoding="utf-8")
+    assert committed == validation_reference(REPO / "rules" / "dfe903"), \
+        "docs/dfe903.md is stale: run 'careplan-checks docs'"

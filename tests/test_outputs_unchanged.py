@@ -6,7 +6,8 @@ folded into their main statement. An optimisation must not change a byte of what
 that is meant to change the outputs (a new rule, a corrected one, new wording) regenerates the file:
 
     careplan-checks run sample_data --as-of 2025-03-31 --out /tmp/o && (cd /tmp/o && sha256sum \\
-        due_soon.csv exceptions.csv exceptions.json rejected_rows.csv report.html summary.csv) \\
+        due_soon.csv exceptions.csv exceptions.json rejected_rows.csv report.html summary.csv validation.csv \\
+        validation_summary.csv) \\
         > tests/golden/sample_outputs.sha256
 
 (The workbooks carry their creation time and the manifest the run's; both are compared elsewhere.)
@@ -39,6 +40,6 @@ def test_the_sample_night_writes_the_same_bytes(cli, tmp_path: Path, process: st
         result = cli(*args)
         assert result.exit_code in (0, 1), result.output
     golden = [line.split() for line in (REPO / "tests" / "golden" / "sample_outputs.sha256").read_text().splitlines()]
-    assert len(golden) == 6
+    assert len(golden) == 8
     changed = [name for digest, name in golden if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest]
     assert not changed, f"outputs changed: {changed}"

@@ -35,7 +35,8 @@ def demo_run(tmp_path_factory) -> tuple[Path, Path, dict]:
 def test_demo_writes_every_output_owner_only(demo_run):
     out, _, summary = demo_run
     names = {"exceptions.csv", "exceptions.json", "exceptions.xlsx", "due_soon.csv", "summary.csv", "summary.xlsx",
-             "summary.parquet", "report.html", "manifest.json", "rejected_rows.csv"}
+             "summary.parquet", "report.html", "manifest.json", "rejected_rows.csv", "validation.csv",
+             "validation_summary.csv"}
     assert {p.name for p in out.iterdir()} == names
     for p in out.iterdir():
         assert p.stat().st_mode & 0o777 == 0o600, p.name
@@ -56,7 +57,8 @@ def test_exception_list_agrees_with_the_run_everywhere(demo_run):
     as_json = json.loads((out / "exceptions.json").read_text())
     wb = openpyxl.load_workbook(out / "exceptions.xlsx", read_only=True)
     assert wb.sheetnames[:2] == ["Summary", "Due soon"]
-    per_sheet = {name: wb[name].max_row - 1 for name in wb.sheetnames[2:]}  # one sheet per rule
+    # one sheet per rule, then the DfE 903 validation's own two sheets
+    per_sheet = {name: wb[name].max_row - 1 for name in wb.sheetnames[2:] if not name.startswith("903 ")}
     summary_rows = list(wb["Summary"].iter_rows(min_row=2, values_only=True))
     parquet = con.execute(f"SELECT sum(EXCEPTIONS::BIGINT), sum(POPULATION::BIGINT) FROM "
                           f"read_parquet('{out / 'summary.parquet'}') WHERE LEVEL = 'rule'").fetchone()

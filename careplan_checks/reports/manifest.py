@@ -36,7 +36,24 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, outputs: dict[str, Path])
             "ORDER BY FILE"
         ).fetchall()],
         "outputs": [{"file": name, "sha256": sha256_of(path)} for name, path in sorted(outputs.items())],
+        **_validation(con, run_id),
     }
+
+
+def _validation(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any]:
+    """The DfE 903 codes the night ran (each with its file's SHA-256 and status) and last year's files."""
+    codes = con.execute("SELECT CODE, RULE_HASH, STATUS, COLLECTION_YEAR FROM validation_results WHERE RUN_ID = ? "
+                        "ORDER BY CODE", [run_id]).fetchall()
+    if not codes:
+        return {}
+    out: dict[str, Any] = {"validation": {"collection_year": codes[0][3], "codes": [
+        {"code": c, "sha256": h, "status": s} for c, h, s, _y in codes]}}
+    if con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'previous_files'").fetchone()[0]:
+        out["validation"]["previous_inputs"] = [
+            {"file": f"prev/{r[0]}", "table": r[1], "sha256": r[2], "rows_read": r[3], "rows_loaded": r[4]}
+            for r in con.execute("SELECT FILE, TABLE_NAME, SHA256, ROWS_READ, ROWS_LOADED FROM previous_files "
+                                 "ORDER BY FILE").fetchall()]
+    return out
 
 
 def verify(folder: Path) -> list[str]:

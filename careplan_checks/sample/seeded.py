@@ -3,9 +3,10 @@
 A clean sample raises no 903 error. Here each code of the year's pack is given to one child of it: its
 rule's ``seed`` (``validation_rules.Seed``) picks a child the violation can be given to and changes that
 child's rows, in DuckDB, on the sample's files as text (so a seed can write a date that is not one, as a
-case system can). Children are taken in order and never twice, and never a child whose history carries a
-seeded compliance lapse. ``seeded_903.csv`` lists CODE, CHILD and the codes the violation raises too; the
-seeded-violation test runs the pack and expects exactly those children under each code.
+case system can). Children are taken in order and never twice, and never a child whose seeded compliance
+lapse is a DfE error already (the answer key's ``903-`` rows). ``seeded_903.csv`` lists CODE, CHILD and
+the codes the violation raises too; the seeded-violation test runs the pack and expects exactly those
+children under each code.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def seed_violations(folder: Path, year: str, pack_dir: Path | None = None,
     con.execute("CREATE MACRO d(x) AS coalesce(try_strptime(x, '%d/%m/%Y'), try_strptime(x, '%Y-%m-%d'))::DATE")
     con.execute("CREATE MACRO t(x) AS strftime(x::DATE, '%d/%m/%Y')")
     files = _read(con, folder)
-    with (folder / ANSWER_KEY).open(encoding="utf-8") as f:
-        lapsed = sorted({row["CHILD"] for row in csv.DictReader(f)})
+    with (folder / ANSWER_KEY).open(encoding="utf-8") as f:  # children whose lapse is a DfE error already
+        lapsed = sorted({row["CHILD"] for row in csv.DictReader(f) if row["RULE_ID"].startswith("903-")})
     start, end = year_bounds(year)
     used: set[str] = set(lapsed)
     given: dict[str, str] = {}

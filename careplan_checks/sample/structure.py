@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 from ..calendar import add_working_days
 from .base import ChildBase, Placement
@@ -36,6 +37,11 @@ class Structure(ChildBase):
     def _profile(self, rule: str | None) -> None:
         rng, a = self.rng, self.as_of
         age = min(17.6, max(0.1, rng.triangular(0, 18, 13)))
+        # a young person who left care at 18 in the last three years (a care leaver of the 903 OC3 cohort):
+        # its own random draws, so that the other children's histories stay as they were
+        leaver = rule is None and random.Random(f"care-leaver|{self.id}").random() < 0.04
+        if leaver:
+            age = random.Random(f"care-leaver-age|{self.id}").uniform(18.1, 20.9)
         if rule == "LEAVE-01":
             age = rng.uniform(16.15, 16.85)  # the 16th birthday falls in the period
         elif rule in ("LEAVE-02", "LEAVE-03", "LEAVE-04"):
@@ -93,6 +99,11 @@ class Structure(ChildBase):
         elif rule == "VIS-05":
             self.start = a - days(rng.randint(60, 365))
         self.start = max(self.start, self.dob)
+        if leaver:  # in care from before 16 (a former relevant child), within the extract's years
+            lo = max(a - days(int(self.years * 365.25)), birthday(self.dob, 14))
+            hi = birthday(self.dob, 16) - days(30)
+            if hi > lo:
+                self.start = lo + days(random.Random(f"care-leaver-start|{self.id}").randint(0, (hi - lo).days))
         self.ls = pick(rng, LS_WEIGHTS)
         if rule == "LEAVE-05" and rng.random() < 0.4:
             self.ls = "V2"  # accommodated under s.20: the director's approval (reg 39(5))
@@ -250,9 +261,12 @@ class Structure(ChildBase):
     def _fit(self, place: str, when: dt.date) -> str:
         """A placement type valid in the return and for the child's age: supported accommodation (K3) is
         for 16 and 17 year olds only (DfE 371), so a younger child is in a children's home; other placements
-        are Z1 until 2024-25, Z11 (one of Z11-Z14) from 2025-26 (DfE 146)."""
+        are Z1 until 2024-25, Z11 (one of Z11-Z14) from 2025-26 (DfE 146). A residential school (S1) is for
+        a child of 4 or over (DfE 373): a younger one is fostered."""
         if place == "K3" and age_at(self.dob, when) < 16:
             return "K2"
+        if place == "S1" and age_at(self.dob, when) < 4:
+            return "U6"
         if place in ("Z1", "Z11"):
             return "Z11" if self._return_year() >= "2025-26" else "Z1"
         return place

@@ -150,7 +150,7 @@ def chart(rule: str, points: list[Point], target: float | None = None) -> str:
     my = y(m)
     found = ", ".join(signals(values)) or "no signal"
     svg = (f'<svg width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'aria-label="{escape(label)}" data-min="{low:.6f}" data-max="{high:.6f}">'
+           f'aria-label="{escape(label)}" data-min="{low!r}" data-max="{high!r}">'
            f'<line x1="{LEFT}" x2="{LEFT}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#b1b4b6"/>'
            + (f'<text class="axis-max" x="{LEFT - 3}" y="{min(y(high) + 4, y(low) - 8)}" text-anchor="end" '
               f'font-size="10" fill="#505a5f">{fmt_hi}</text>'

@@ -667,6 +667,47 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
         con.close()  # also on an error: the history file must not stay attached in this process
 
 
+@main.command("validation")
+@_db_required
+@click.option("--status", type=click.Choice(["new", "open", "resolved"]), default=None, help="Only this status.")
+@click.option("--code", default=None, metavar="CODE", help="Only this DfE code (103 or 903-103).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@handle_errors
+def validation_command(db: Path, status: str | None, code: str | None, fmt: str) -> None:
+    """List the latest night's DfE 903 validation errors (and those it resolved) with their status,
+    table, line and fields, and the child's team and worker. An error of a code that did not run that
+    night keeps its status and shows the date it was last checked (CHECKED false)."""
+    import csv
+
+    from . import history
+    from .validation_history import LIST_COLUMNS, build_report_tables
+
+    con = _history(db)
+    try:
+        run_id = history.latest_run(con)
+        build_report_tables(con, run_id)
+        wanted = code.removeprefix("903-") if code else None
+        if wanted is not None and not con.execute("SELECT count(*) FROM validation_results WHERE CODE = ?",
+                                                  [wanted]).fetchone()[0]:
+            raise InputError(Problem("--code", f"no DfE code {code!r} in the history"))
+        rows = con.execute(f"""SELECT {', '.join(LIST_COLUMNS)} FROM report_validation
+            WHERE (? IS NULL OR STATUS = ?) AND (? IS NULL OR CODE = ?)""", [status, status, wanted, wanted]).fetchall()
+        if fmt == "json":
+            click.echo(json.dumps([dict(zip(LIST_COLUMNS, r, strict=True)) for r in rows], default=str, indent=2))
+        elif fmt == "csv":
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(LIST_COLUMNS)
+            w.writerows(rows)
+        else:
+            for r in rows:
+                label = r[0] + ("" if r[10] else f" (not checked since {r[11]})")
+                click.echo(f"{label:<9} {r[1]:<10} {r[4]:<11} {r[3]} line {r[5] if r[5] is not None else '-'}"
+                           f" ({r[6]})  {r[7] or '':<18} {r[2]}")
+            click.echo(plural(len(rows), "validation error"))
+    finally:
+        con.close()
+
+
 @main.command()
 @click.argument("fingerprint", required=False)
 @_db_required

@@ -172,3 +172,17 @@ def test_a_rule_that_fails_on_the_data_is_errored_and_the_rest_of_its_batch_stil
     results = evaluate_validation(con, load_pack(pack), "2026-27")
     assert {r.rule.code: r.status for r in results} == {"103": "ran", "302": "ran", "9002": "errored"}
     assert {r.rule.code: r.errors for r in results}["103"] == 1  # C1 has no ethnicity
+
+
+def test_the_validation_command_lists_the_latest_nights_errors(tmp_path: Path, cli) -> None:
+    db = tmp_path / "h.duckdb"
+    _night(_extract(tmp_path / "bad", {"C1": "", "C2": "WBRI"}), db, dt.date(2026, 6, 1), select=["903-103"])
+    _night(_extract(tmp_path / "fixed", {"C1": "WBRI", "C2": ""}), db, dt.date(2026, 6, 2), select=["903-103"])
+    result = cli("validation", "--db", str(db), "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(result.output.splitlines()))
+    assert sorted((r["STATUS"], r["CODE"], r["CHILD"]) for r in rows) == [("new", "103", "C2"), ("resolved", "103", "C1")]
+    result = cli("validation", "--db", str(db), "--status", "new")
+    assert result.exit_code == 0 and "C2" in result.output and "C1" not in result.output
+    result = cli("validation", "--db", str(db), "--code", "999")
+    assert result.exit_code == 2 and "no DfE code" in result.output

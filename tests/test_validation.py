@@ -181,7 +181,8 @@ def test_the_validation_command_lists_the_latest_nights_errors(tmp_path: Path, c
     result = cli("validation", "--db", str(db), "--format", "csv")
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(result.output.splitlines()))
-    assert sorted((r["STATUS"], r["CODE"], r["CHILD"]) for r in rows) == [("new", "103", "C2"), ("resolved", "103", "C1")]
+    assert sorted((r["STATUS"], r["CODE"], r["CHILD"]) for r in rows) == [("new", "103", "C2"),
+                                                                          ("resolved", "103", "C1")]
     result = cli("validation", "--db", str(db), "--status", "new")
     assert result.exit_code == 0 and "C2" in result.output and "C1" not in result.output
     result = cli("validation", "--db", str(db), "--code", "999")

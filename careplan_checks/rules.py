@@ -303,7 +303,8 @@ def _format_error(path: Path, e: ValidationError) -> list[Problem]:
     return problems
 
 
-def read_rule(path: Path) -> Rule:
+def read_mapping(path: Path) -> dict[str, Any]:
+    """A rule file's YAML as a mapping of fields, or an ``InputError`` naming the file (and line)."""
     where = f"{path.parent.name}/{path.name}"
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
@@ -312,14 +313,25 @@ def read_rule(path: Path) -> Rule:
         raise InputError(Problem(where, "is not valid YAML", line=mark.line + 1 if mark else None)) from None
     if not isinstance(raw, dict):
         raise InputError(Problem(where, "must be a YAML mapping of fields"))
+    return raw
+
+
+def validated(model: type[BaseModel], raw: dict[str, Any], path: Path, name: str) -> Any:
+    """``raw`` checked by ``model``; its ``name`` (id or code) must be the file's name. Problems name the
+    file and the field."""
     try:
-        rule = Rule.model_validate(raw)
+        rule = model.model_validate(raw)
     except ValidationError as e:
         raise InputError(_format_error(path, e)) from None
-    if rule.id != path.stem:
-        raise InputError(Problem(where, f"id: '{rule.id}' must match the file name '{path.stem}'"))
+    if getattr(rule, name) != path.stem:
+        raise InputError(Problem(f"{path.parent.name}/{path.name}",
+                                 f"{name}: '{getattr(rule, name)}' must match the file name '{path.stem}'"))
     rule.path = path
     return rule
+
+
+def read_rule(path: Path) -> Rule:
+    return validated(Rule, read_mapping(path), path, "id")
 
 
 def load_rules(folder: Path = DEFAULT_RULES_DIR, select: list[str] | None = None) -> list[Rule]:

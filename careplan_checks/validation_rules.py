@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .codes import SUPPORTED_YEARS
 from .contract import TABLES_BY_NAME, Table
 from .errors import InputError, Problem
-from .rules import _YAML_LOADER, DEFAULT_RULES_DIR, _check_read_only, _format_error
+from .rules import DEFAULT_RULES_DIR, _check_read_only, read_mapping, validated
 
 DEFAULT_PACK_DIR = DEFAULT_RULES_DIR / "dfe903"
 PACK = "dfe903"
@@ -217,24 +216,10 @@ class ValidationRule(BaseModel):
 
 
 def read_validation_rule(path: Path) -> ValidationRule:
-    where = f"{path.parent.name}/{path.name}"
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
-        mark = getattr(e, "problem_mark", None)
-        raise InputError(Problem(where, "is not valid YAML", line=mark.line + 1 if mark else None)) from None
-    if not isinstance(raw, dict):
-        raise InputError(Problem(where, "must be a YAML mapping of fields"))
-    if isinstance(raw.get("code"), int):
+    raw = read_mapping(path)
+    if isinstance(raw.get("code"), int):  # 103, unquoted, is a code too
         raw["code"] = str(raw["code"])
-    try:
-        rule = ValidationRule.model_validate(raw)
-    except ValidationError as e:
-        raise InputError(_format_error(path, e)) from None
-    if rule.code != path.stem:
-        raise InputError(Problem(where, f"code: '{rule.code}' must match the file name '{path.stem}'"))
-    rule.path = path
-    return rule
+    return validated(ValidationRule, raw, path, "code")
 
 
 def load_pack(folder: Path = DEFAULT_PACK_DIR, select: list[str] | None = None) -> list[ValidationRule]:

@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -58,6 +59,21 @@ class Source(BaseModel):
     verified: bool = False
 
 
+def check_case_rows(data: dict[str, list[dict[str, Any]]],
+                    columns_of: Callable[[str], tuple[str, ...] | None]) -> dict[str, list[dict[str, Any]]]:
+    """A case's rows name only tables the case may use (``columns_of`` gives None for another) and only
+    their columns."""
+    for table, rows in data.items():
+        cols = columns_of(table)
+        if cols is None:
+            raise ValueError(f"unknown table '{table}'")
+        for row in rows:
+            extra = set(row) - set(cols)
+            if extra:
+                raise ValueError(f"table '{table}' has no column(s) {', '.join(sorted(extra))}")
+    return data
+
+
 class Case(BaseModel):
     """One inline test: tables as rows, optional parameter overrides, expected exception keys."""
 
@@ -76,15 +92,7 @@ class Case(BaseModel):
     @field_validator("data")
     @classmethod
     def _known_tables(cls, v: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-        for table, rows in v.items():
-            if table not in TABLES_BY_NAME:
-                raise ValueError(f"unknown table '{table}'")
-            cols = set(TABLES_BY_NAME[table].column_names)
-            for row in rows:
-                extra = set(row) - cols
-                if extra:
-                    raise ValueError(f"table '{table}' has no column(s) {', '.join(sorted(extra))}")
-        return v
+        return check_case_rows(v, lambda t: TABLES_BY_NAME[t].column_names if t in TABLES_BY_NAME else None)
 
     @field_validator("due_soon")
     @classmethod

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .codes import SUPPORTED_YEARS
 from .contract import TABLES_BY_NAME, Table
 from .errors import InputError, Problem
-from .rules import DEFAULT_RULES_DIR, _check_read_only, read_mapping, validated
+from .rules import DEFAULT_RULES_DIR, _check_read_only, check_case_rows, read_mapping, validated
 
 DEFAULT_PACK_DIR = DEFAULT_RULES_DIR / "dfe903"
 PACK = "dfe903"
@@ -83,15 +83,8 @@ class ValidationCase(BaseModel):
     @field_validator("data")
     @classmethod
     def _known_tables(cls, v: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
-        for table, rows in v.items():
-            if not known_table(table) and table != REJECTED_CELLS:
-                raise ValueError(f"unknown table '{table}'")
-            cols = set(REJECTED_COLUMNS if table == REJECTED_CELLS else table_of(table).column_names)
-            for row in rows:
-                extra = set(row) - cols
-                if extra:
-                    raise ValueError(f"table '{table}' has no column(s) {', '.join(sorted(extra))}")
-        return v
+        return check_case_rows(v, lambda t: REJECTED_COLUMNS if t == REJECTED_CELLS else
+                               table_of(t).column_names if known_table(t) else None)
 
     @field_validator("expect")
     @classmethod

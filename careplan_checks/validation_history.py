@@ -3,8 +3,9 @@
 An error's identity is its fingerprint: the DfE code, the child, the table and the record's key (its
 dates), never the line, which moves when rows are added above it. Tonight's errors are *new* when first
 seen tonight and *open* when seen on an earlier night; an error of the last night that is not found
-tonight is *resolved*, but only when its code ran tonight: the errors of a code that did not run (a
-table absent, last year's return not given, the pack not selected) are carried into tonight's list
+tonight is *resolved*, but only when its code ran tonight and the loader kept the child's rows of that
+table: the errors of a code that did not run (a table absent, last year's return not given, the pack not
+selected), or on a table where the child has a row dropped tonight, are carried into tonight's list
 unchanged, with ``CHECKED`` false and the date they were last checked. The tables are the history's
 (``history.SCHEMA``: ``validation_results``, ``validation_errors``), written in the night's
 transaction, with the exceptions (``history.record_run``), so a failed night changes neither.
@@ -17,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from .history import STORE
+from .history import STORE, previous_night
 
 #: The columns of the 903 validation list (validation.csv, the workbook's sheet): a stable interface.
 LIST_COLUMNS = ("STATUS", "CODE", "MESSAGE", "TABLE_NAME", "CHILD", "LINE", "FIELDS", "TEAM", "WORKER_ID",
@@ -39,17 +40,21 @@ def record_validation(con: duckdb.DuckDBPyConnection, run_id: int, results: list
             SELECT ?, v.CODE, v.CHILD, v.TABLE_NAME, v.LINE, v.FIELDS, v.RECORD_KEY, v.FINGERPRINT, w.TEAM, w.WORKER_ID,
                    true, ?
             FROM _validation v LEFT JOIN _worker w USING (CHILD)""", [run_id, as_of])
-    previous = con.execute(f"""SELECT max(RUN_ID) FROM {STORE}.runs WHERE STATUS = 'succeeded' AND RUN_ID <> ?
-        AND AS_OF = (SELECT max(AS_OF) FROM {STORE}.runs WHERE STATUS = 'succeeded' AND RUN_ID <> ? AND AS_OF < ?)""",
-                           [run_id, run_id, as_of]).fetchone()[0]
+    previous = previous_night(con, as_of)
     if previous is None:
         return
+    # A code that did not run tonight says nothing about its errors; nor does a row the loader dropped: an
+    # error of last night's on a table where the child has a dropped row tonight is kept, not resolved.
     ran = [r.rule.code for r in results if r.status == "ran"]
     con.execute(f"""INSERT INTO {STORE}.validation_errors
         SELECT $run, e.CODE, e.CHILD, e.TABLE_NAME, e.LINE, e.FIELDS, e.RECORD_KEY, e.FINGERPRINT, e.TEAM, e.WORKER_ID,
                false, coalesce(e.LAST_CHECKED, p.AS_OF)
         FROM {STORE}.validation_errors e JOIN {STORE}.runs p USING (RUN_ID)
-        WHERE e.RUN_ID = $previous AND NOT list_contains($ran, e.CODE)""",
+        WHERE e.RUN_ID = $previous
+          AND (NOT list_contains($ran, e.CODE)
+               OR (e.FINGERPRINT NOT IN (SELECT FINGERPRINT FROM {STORE}.validation_errors WHERE RUN_ID = $run)
+                   AND EXISTS (SELECT 1 FROM memory.main.dropped_rows d
+                               WHERE d.CHILD = e.CHILD AND d.TABLE_NAME = e.TABLE_NAME)))""",
                 {"run": run_id, "previous": previous, "ran": ran})
 
 

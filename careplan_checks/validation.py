@@ -25,7 +25,7 @@ import duckdb
 
 from . import interrupt
 from .contract import TABLES_BY_NAME
-from .errors import ident, safe_message
+from .errors import ident, literal, safe_message
 from .load import create_table_sql
 from .validation_rules import (
     PREVIOUS,
@@ -92,12 +92,23 @@ def load_previous(con: duckdb.DuckDBPyConnection, folder: Path) -> list[str]:
     """Read, guard and load last year's return from ``folder`` as ``prev_<table>`` tables of ``con``; the
     names of those loaded. Its files are read as an extract's are: an identifier refuses the night, a bad
     cell is emptied; the rows it could not read are not listed with tonight's (they are last year's)."""
+    import dataclasses
+
+    from .errors import InputError
     from .load import load_extract
 
-    before, report = load_extract(folder, None)
+    try:
+        before, report = load_extract(folder, None)
+    except InputError as e:  # say which folder: its files have the names of tonight's
+        raise InputError([dataclasses.replace(p, file=f"{folder.name}/{p.file}") for p in e.problems]) from None
     try:
         con.register("_previous", before.sql("SELECT * FROM load_files").to_arrow_table())
         con.execute("CREATE OR REPLACE TABLE previous_files AS SELECT * FROM _previous")  # for the manifest
+        con.unregister("_previous")
+        # rows of last year's the loader dropped: an error on them is not resolved by their absence
+        con.register("_previous", before.sql(f"SELECT {literal(folder.name + '/')} || FILE, '{PREVIOUS}' || "
+                                             "TABLE_NAME, LINE, CHILD FROM dropped_rows").to_arrow_table())
+        con.execute("INSERT INTO dropped_rows SELECT * FROM _previous")
         con.unregister("_previous")
         loaded = []
         for f in report.files:
@@ -205,8 +216,8 @@ def evaluate_validation(con: duckdb.DuckDBPyConnection, rules: list[ValidationRu
 
 
 def _run_batch(con: duckdb.DuckDBPyConnection, batch: list[ValidationRule], values: dict[str, Any]) -> None:
-    parts = [f"""SELECT '{r.code}' AS CODE, CHILD::VARCHAR AS CHILD, TABLE_NAME::VARCHAR AS TABLE_NAME,
-                        LINE::INTEGER AS LINE, '{", ".join(r.fields)}' AS FIELDS
+    parts = [f"""SELECT {literal(r.code)} AS CODE, CHILD::VARCHAR AS CHILD, TABLE_NAME::VARCHAR AS TABLE_NAME,
+                        LINE::INTEGER AS LINE, {literal(", ".join(r.fields))} AS FIELDS
                  FROM ({r.sql}) AS _r{i}""" for i, r in enumerate(batch)]
     sql = "\nUNION ALL\n".join(parts)
     names: dict[str, Any] = {}

@@ -187,3 +187,28 @@ def test_the_validation_command_lists_the_latest_nights_errors(tmp_path: Path, c
     assert result.exit_code == 0 and "C2" in result.output and "C1" not in result.output
     result = cli("validation", "--db", str(db), "--code", "999")
     assert result.exit_code == 2 and "no DfE code" in result.output
+
+
+def test_an_error_on_a_row_the_loader_dropped_tonight_is_kept_not_resolved(tmp_path: Path) -> None:
+    """C2's header row had no ethnicity last night (103); tonight its date of birth cannot be read, so the
+    row is dropped: that says nothing about its ethnicity, and the error stays, not checked."""
+    db = tmp_path / "h.duckdb"
+    _night(_extract(tmp_path / "a", {"C1": "WBRI", "C2": ""}), db, dt.date(2026, 6, 1), select=["903-103"])
+    dropped = _extract(tmp_path / "b", {"C1": "WBRI", "C2": "WIRI"})
+    (dropped / "header.csv").write_text("CHILD,SEX,DOB,ETHNIC\nC1,F,01/06/2014,WBRI\nC2,F,31/02/2014,WIRI\n")
+    _night(dropped, db, dt.date(2026, 6, 2), tmp_path / "r", select=["903-103"])
+    (row,) = _rows(tmp_path / "r" / "validation.csv")
+    assert (row["STATUS"], row["CHILD"], row["CHECKED"], row["LAST_CHECKED"]) == ("open", "C2", "false", "2026-06-01")
+
+
+def test_a_bad_file_of_last_years_return_is_named_with_its_folder(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "9001.yml").write_text(PREV_RULE)
+    extract = _extract(tmp_path / "x", {"C1": "WBRI"})
+    (extract / "prev").mkdir()
+    (extract / "prev" / "header.csv").write_text("CHILD,SEX,DOB,NAME\nC1,F,02/06/2014,Jo Bloggs\n")
+    with pytest.raises(InputError) as e:
+        _night(extract, None, dt.date(2026, 6, 1), pack="dfe903", pack_dir=pack)
+    assert all(p.file.startswith("prev/") for p in e.value.problems), [str(p) for p in e.value.problems]
+    assert "Jo Bloggs" not in str(e.value)

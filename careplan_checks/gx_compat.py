@@ -75,3 +75,15 @@ def duckdb_datasource(context: Any, con: duckdb.DuckDBPyConnection, name: str = 
         connection_string="duckdb:///:memory:",
         kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(con.cursor())},
     )
+
+
+def roll_back(source: Any) -> None:
+    """Roll back the datasource's persisted connection after a query that failed.
+
+    DuckDB leaves a transaction aborted by an error until it is rolled back, and GX's recovery covers
+    SQLAlchemy's invalid-transaction state only: without this, every expectation after a failing one
+    would fail too ("Current transaction is aborted").
+    """
+    connection = getattr(source.get_execution_engine(), "_connection", None)
+    if connection is not None:
+        connection.rollback()

@@ -145,3 +145,23 @@ def test_the_quality_worker_finds_what_the_checks_find_in_process(extract: Path)
     assert not copy.exists(), "the private copy is removed"
     assert beside == validate(con, present, year="2024-25")
     assert [r for r in beside if not r[4]], "the sample has findings"
+
+
+def test_checks_that_cannot_run_on_one_table_leave_the_other_tables_of_their_expectation_checked(tmp_path: Path):
+    """Several tables' checks share an expectation (GX's bookkeeping is per expectation); a table whose checks
+    cannot run is reported as such, and only that table."""
+    from careplan_checks.quality import _groups, build_checks
+
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB\nC1,1,01/02/2010\n")
+    write_csv(tmp_path / "episodes.csv", "CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,01/01/2020,S,C2,N1,U4\n"
+              "C1,01/03/2020,P,C2,N1,U6\n")
+    write_csv(tmp_path / "reviews.csv", "CHILD,DOB,REVIEW,REVIEW_CODE\nC1,02/02/2010,01/02/2020,PN1\n")
+    con, report = load_extract(tmp_path)
+    present = {f.table for f in report.files}
+    assert any(len({c.table for c in g}) > 1 for g in _groups(build_checks(present))), "tables share one"
+    con.execute("ALTER TABLE reviews DROP COLUMN DOB")  # as if changed by something else: its checks fail
+    results = validate(con, present)
+    assert {r[0] for r in results if r[7] == "the check could not run"} == {"reviews"}
+    assert all(r[7] is None for r in results if r[0] != "reviews")
+    found = {(r[0], r[1]) for r in results if not r[4] and r[7] is None}
+    assert ("episodes", "one_open_episode") in found, "the other tables' checks ran and found what is there"

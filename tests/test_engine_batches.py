@@ -77,8 +77,9 @@ def test_a_rule_that_fails_as_it_runs_is_in_error_alone(tmp_path: Path):
 
 def test_a_rule_whose_exceptions_are_outside_its_population_is_in_error_and_its_rows_are_not_kept(tmp_path: Path):
     good = _rule(tmp_path, "TEST-01", NEW_RULE)
-    outside = _rule(tmp_path, "TEST-02", NEW_RULE.replace("population: SELECT CHILD, DOB AS EVENT_DATE FROM header",
-                                                          "population: SELECT CHILD, DOB + 1 AS EVENT_DATE FROM header"))
+    shifted = NEW_RULE.replace("population: SELECT CHILD, DOB AS EVENT_DATE FROM header",
+                               "population: SELECT CHILD, DOB + 1 AS EVENT_DATE FROM header")
+    outside = _rule(tmp_path, "TEST-02", shifted)
     con = _database()
     results = evaluate(con, [good, outside], AS_OF)
     assert [r.status for r in results] == ["ran", "errored"]

@@ -641,7 +641,6 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     An exception of a rule that did not run that night keeps its status and shows the date it
     was last checked (CHECKED false).
     """
-    import csv
 
     from . import history
 
@@ -649,13 +648,7 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
     try:
         run_id = history.latest_run(con)
         names, rows = history.exception_list(con, run_id, status, rule_id, team, spreadsheet_safe=fmt == "csv")
-        if fmt == "json":
-            click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
-        elif fmt == "csv":
-            w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow(names)
-            w.writerows(rows)
-        else:
+        if not _echo_rows(names, rows, fmt):
             for r in rows:
                 label = STATUS_LABELS.get(r[0], r[0]) + ("" if r[12] else f" (not checked since {r[13]})")
                 click.echo(f"{label:<9} {r[1]:<9} {r[2]:<11} due {r[4]}  {r[9]}  {r[6] or '':<18} {r[10]}")
@@ -665,6 +658,21 @@ def exceptions_command(db: Path, status: str | None, rule_id: str | None, team: 
             click.echo(plural(len(rows), "exception"))
     finally:
         con.close()  # also on an error: the history file must not stay attached in this process
+
+
+def _echo_rows(names: list[str] | tuple[str, ...], rows: list[tuple], fmt: str) -> bool:
+    """Print a listing's rows as JSON or CSV; False for ``text``, which each listing lays out itself."""
+    import csv
+
+    if fmt == "json":
+        click.echo(json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=2))
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(names)
+        w.writerows(rows)
+    else:
+        return False
+    return True
 
 
 @main.command("validation")
@@ -677,7 +685,6 @@ def validation_command(db: Path, status: str | None, code: str | None, fmt: str)
     """List the latest night's DfE 903 validation errors (and those it resolved) with their status,
     table, line and fields, and the child's team and worker. An error of a code that did not run that
     night keeps its status and shows the date it was last checked (CHECKED false)."""
-    import csv
 
     from . import history
     from .validation_history import LIST_COLUMNS, build_report_tables
@@ -692,13 +699,7 @@ def validation_command(db: Path, status: str | None, code: str | None, fmt: str)
             raise InputError(Problem("--code", f"no DfE code {code!r} in the history"))
         rows = con.execute(f"""SELECT {', '.join(LIST_COLUMNS)} FROM report_validation
             WHERE (? IS NULL OR STATUS = ?) AND (? IS NULL OR CODE = ?)""", [status, status, wanted, wanted]).fetchall()
-        if fmt == "json":
-            click.echo(json.dumps([dict(zip(LIST_COLUMNS, r, strict=True)) for r in rows], default=str, indent=2))
-        elif fmt == "csv":
-            w = csv.writer(sys.stdout, lineterminator="\n")
-            w.writerow(LIST_COLUMNS)
-            w.writerows(rows)
-        else:
+        if not _echo_rows(LIST_COLUMNS, rows, fmt):
             for r in rows:
                 label = r[0] + ("" if r[10] else f" (not checked since {r[11]})")
                 click.echo(f"{label:<9} {r[1]:<10} {r[4]:<11} {r[3]} line {r[5] if r[5] is not None else '-'}"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -111,3 +112,14 @@ def postgres_server():
 
     with running_server(Path("/tmp")) as server:
         yield server
+
+
+def new_pseudonyms(children: list[str], rnd: random.Random) -> dict[str, str]:
+    """Each child a new, distinct pseudonym of random length, handed out in random order: the determinism
+    tests' renaming (a result must not depend on the identifiers, or on how they sort)."""
+    fresh: set[str] = set()
+    while len(fresh) < len(children):
+        fresh.add("".join(rnd.choices("0123456789ABCXYZ", k=rnd.randint(3, 10))))
+    names = sorted(fresh)
+    rnd.shuffle(names)
+    return dict(zip(children, names, strict=True))

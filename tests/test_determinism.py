@@ -20,7 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from conftest import REPO, SAMPLE
+from conftest import REPO, SAMPLE, new_pseudonyms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -152,12 +152,7 @@ def test_sample_extract_is_independent_of_row_order_and_pseudonyms(seed: int):
     rows, present, baseline = sample()
     rnd = random.Random(seed)
     children = children_of(rows)
-    fresh: set[str] = set()
-    while len(fresh) < len(children):
-        fresh.add("".join(rnd.choices("0123456789ABCXYZ", k=rnd.randint(3, 10))))
-    names = sorted(fresh)
-    rnd.shuffle(names)
-    rename = dict(zip(children, names, strict=True))
+    rename = new_pseudonyms(children, rnd)
 
     def shuffled(_table: str, data: list) -> list:
         data = list(data)

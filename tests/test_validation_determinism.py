@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from conftest import REPO
+from conftest import REPO, new_pseudonyms
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,12 +76,7 @@ def test_the_903_pack_is_independent_of_row_order_and_pseudonyms(seed: int) -> N
     rows, baseline = seeded()
     rnd = random.Random(seed)
     children = sorted({r[0] for data in rows.values() for r in data})  # CHILD is every table's first column
-    fresh: set[str] = set()
-    while len(fresh) < len(children):
-        fresh.add("".join(rnd.choices("0123456789ABCXYZ", k=rnd.randint(3, 10))))
-    names = sorted(fresh)
-    rnd.shuffle(names)
-    rename = dict(zip(children, names, strict=True))
+    rename = new_pseudonyms(children, rnd)
     moved: Rows = {}
     for table, data in rows.items():
         renamed = [(rename[r[0]], *r[1:]) for r in data]

@@ -28,8 +28,6 @@ REAL_UPN = r"^[A-Z][0-9]{11}[0-9A-Z]$"
 #: Ten digits, optionally spaced 3-3-4, as NHS numbers are written.
 NHS_SHAPE = r"^[0-9]{3} ?[0-9]{3} ?[0-9]{4}$"
 
-CHECKS_PER_QUERY = 48
-
 #: Kinds of contract column that are free-form: only these (and columns the contract does not
 #: know) can carry an identifier into the database. Any other column is typed strictly by the
 #: loader, which rejects a value that is not a date, code, number or flag without storing it.
@@ -65,35 +63,50 @@ def _check_file(f: SourceFile, con: duckdb.DuckDBPyConnection) -> list[Problem]:
         if IDENTIFIER_NAME.search(c):
             problems.append(Problem(f.name, "the column's name shows it holds direct identifiers "
                                     "(names, addresses, NHS numbers or full postcodes); remove it", column=c))
-    checks: list[tuple[str, str, str]] = []  # (column, label, sql predicate on v)
-    for c in cols:
-        kind = f.table.column(c).kind if c in f.table.column_names else "unknown"
-        if kind not in _FREE_KINDS | {"unknown"}:
-            continue  # a date, code, number or flag that is not one is rejected, its value never stored
-        v = f"upper(trim({ident(c)}))"
-        checks.append((c, "full postcodes (keep the district only, e.g. EG19 or EG19 7)",
-                       f"regexp_matches({v}, '{FULL_POSTCODE}')"))
-        checks.append((c, "real UPNs (a letter and 12 digits; give UN1-UN5 or KNOWN instead)",
-                       f"regexp_full_match({v}, '{REAL_UPN}')"))
-        checks.append((c, "NHS numbers", _nhs_valid(f"trim({ident(c)})")))
-    if not checks:
+    kinds = {c: f.table.column(c).kind if c in f.table.column_names else "unknown" for c in cols}
+    # a date, code, number or flag that is not one is rejected by the loader, its value never stored
+    free = [c for c in cols if kinds[c] in _FREE_KINDS | {"unknown"}]
+    if not free:
         return problems
     total = con.execute(f'SELECT count(*) FROM "raw_{t}"').fetchone()[0]
-    # A few dozen checks a query: one query with thousands of filtered aggregates (a file with
-    # thousands of columns) made DuckDB plan its way to tens of gigabytes.
-    found: list[tuple[int, int]] = []
-    for start in range(0, len(checks), CHECKS_PER_QUERY):
-        chunk = checks[start:start + CHECKS_PER_QUERY]
-        exprs = [f"count(*) FILTER (WHERE {pred}), min(_LINE) FILTER (WHERE {pred})" for _c, _l, pred in chunk]
-        row = con.execute(f'SELECT {", ".join(exprs)} FROM "raw_{t}"').fetchone()
-        found.extend((row[2 * i], row[2 * i + 1]) for i in range(len(chunk)))
-    for (c, label, _pred), (n, first) in zip(checks, found, strict=True):
-        if not n:
-            continue
-        kind = f.table.column(c).kind if c in f.table.column_names else "unknown"
-        if label == "NHS numbers" and kind == "id" and n < 0.5 * total:
-            # About one numeric ten-digit identifier in eleven passes the check digit by chance;
-            # only a column that is mostly valid NHS numbers is refused.
-            continue
-        problems.append(Problem(f.name, f"{n} value(s) look like {label}", line=first, column=c))
+    found = _found(t, free, con)
+    for c in free:
+        for label, n, first in found.get(c, ()):
+            if label == "NHS numbers" and kinds[c] == "id" and n < 0.5 * total:
+                # About one numeric ten-digit identifier in eleven passes the check digit by chance;
+                # only a column that is mostly valid NHS numbers is refused.
+                continue
+            problems.append(Problem(f.name, f"{n} value(s) look like {label}", line=first, column=c))
     return problems
+
+
+def _found(t: str, free: list[str], con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, int, int]]]:
+    """For each free-form column of ``raw_<t>``: (label, how many cells, first line) of each check that finds
+    something, in the order of ``_CHECKS``.
+
+    One query a table, however many columns it has: the columns are unpivoted into (column, value) and
+    each distinct value is checked once. A file with thousands of columns (a spreadsheet with every
+    field the system has) took minutes as one filtered aggregate per column and check.
+    """
+    aggs = ", ".join(f"sum(_N) FILTER (WHERE {p}), min(_FIRST) FILTER (WHERE {p})" for _label, p in _CHECKS)
+    cols = ", ".join(ident(c) for c in free)
+    rows = con.execute(f"""SELECT _COL, {aggs} FROM (
+            SELECT _COL, _V, count(*) AS _N, min(_LINE) AS _FIRST
+            FROM (UNPIVOT (SELECT {cols}, _LINE FROM "raw_{t}") ON {cols} INTO NAME _COL VALUE _V)
+            GROUP BY _COL, _V)
+        GROUP BY _COL""").fetchall()
+    out: dict[str, list[tuple[str, int, int]]] = {}
+    for col, *counts in rows:
+        out[col] = [(label, int(counts[2 * i]), int(counts[2 * i + 1]))
+                    for i, (label, _p) in enumerate(_CHECKS) if counts[2 * i]]
+    return out
+
+
+#: The checks on every free-form cell, on ``_V``, the cell as unpivoted: (label in the message, SQL predicate).
+_CHECKS = [
+    ("full postcodes (keep the district only, e.g. EG19 or EG19 7)",
+     f"regexp_matches(upper(trim(_V)), '{FULL_POSTCODE}')"),
+    ("real UPNs (a letter and 12 digits; give UN1-UN5 or KNOWN instead)",
+     f"regexp_full_match(upper(trim(_V)), '{REAL_UPN}')"),
+    ("NHS numbers", _nhs_valid("trim(_V)")),
+]

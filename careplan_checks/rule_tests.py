@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from .case_database import run_isolated
 from .contract import TABLES_BY_NAME
 from .engine import evaluate, prepare_database
 from .rules import DEFAULT_RULES_DIR, Case, Rule, load_rules
@@ -27,11 +28,14 @@ from .rules import DEFAULT_RULES_DIR, Case, Rule, load_rules
 
 def run_case(rule: Rule, case: Case, parameters: dict[str, Any] | None = None,
              ) -> tuple[set[tuple[str, dt.date, str | None]], int]:
-    """Load the case's rows into a fresh database and run the rule: (exception keys, population).
+    """Load the case's rows into an empty database and run the rule: (exception keys, population).
 
     ``parameters`` override the case's own (the mutation test changes one timescale at a time)."""
-    con = duckdb.connect(":memory:")
-    prepare_database(con)
+    return run_isolated(prepare_database, lambda con: _run_case_on(con, rule, case, parameters))
+
+
+def _run_case_on(con: duckdb.DuckDBPyConnection, rule: Rule, case: Case, parameters: dict[str, Any] | None,
+                 ) -> tuple[set[tuple[str, dt.date, str | None]], int]:
     for table, rows in case.data.items():
         cols = TABLES_BY_NAME[table].column_names
         con.executemany(

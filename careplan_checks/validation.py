@@ -246,9 +246,15 @@ def _finish(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def run_validation_case(rule: ValidationRule, case: ValidationCase) -> set[tuple[str, str, int | None]]:
-    """Load the case's rows into a fresh database and run the rule: the (CHILD, TABLE, LINE) at fault."""
-    con = duckdb.connect(":memory:")
-    prepare_validation_database(con)
+    """Load the case's rows into an empty database and run the rule: the (CHILD, TABLE, LINE) at fault."""
+    from .case_database import run_isolated
+
+    return run_isolated(prepare_validation_database, lambda con: _run_validation_case_on(con, rule, case))
+
+
+def _run_validation_case_on(con: duckdb.DuckDBPyConnection, rule: ValidationRule, case: ValidationCase,
+                            ) -> set[tuple[str, str, int | None]]:
+    add_validation_tables(con)  # its view of every episode is the cursor's own (a temporary view)
     for table, rows in case.data.items():
         if table == REJECTED_CELLS:
             con.executemany(f"INSERT INTO {REJECTED_CELLS} VALUES (?, ?, ?, ?)",

@@ -125,10 +125,13 @@ def set_aside_future(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> None:
     """
     con.execute("""CREATE TEMP TABLE IF NOT EXISTS future_rows (TABLE_NAME VARCHAR, COLUMN_NAME VARCHAR,
         LINE INTEGER, CHILD VARCHAR)""")
-    for table in TABLES:
-        column = event_date(table)
-        if column is None:
-            continue
+    dated = [(t, c) for t in TABLES if (c := event_date(t)) is not None]
+    # one scan of every table says which have any (most nights: none), so only those are rewritten
+    found = con.execute(" UNION ALL ".join(
+        f"""SELECT {i} WHERE EXISTS (SELECT 1 FROM "{t.name}" WHERE "{c}" > $as_of)"""
+        for i, (t, c) in enumerate(dated)), {"as_of": as_of}).fetchall()
+    for i in sorted(r[0] for r in found):
+        table, column = dated[i]
         con.execute(f"""INSERT INTO future_rows SELECT '{table.name}', '{column}', _LINE, CHILD
             FROM "{table.name}" WHERE "{column}" > ?""", [as_of])
         con.execute(f'DELETE FROM "{table.name}" WHERE "{column}" > ?', [as_of])

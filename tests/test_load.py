@@ -286,3 +286,31 @@ def test_a_workbook_named_csv_is_told_what_it_is(tmp_path: Path, cli):
     result = cli("validate", tmp_path)
     assert result.exit_code == 2
     assert "header.csv: the file is an Excel workbook (or another zip file) named .csv" in result.output
+
+
+def test_typing_by_distinct_cell_and_cell_by_cell_give_the_same_tables(tmp_path: Path, monkeypatch):
+    """A large table types each distinct cell once, a small one every cell in line: the same rows, values,
+    emptied cells and dropped rows either way, bad cells of every kind included."""
+    import careplan_checks.load as load
+
+    lines = (SAMPLE / "episodes.csv").read_text().splitlines()
+    bad = ["C0X,31/02/2024,S,C2,N5,U5,PR1,,,,EG16,,",  # an impossible date in the key: dropped
+           "C0Y, 01/03/2024 ,s,c2,n5,U5,PR9,2024-04-01 00:00:00,X1,OTHER,eg16,EG21 2,",  # padded, cased, PR9
+           ",01/03/2024,S,C2,N5,U5,PR1,,,,,,",  # no child: dropped
+           "C0Z,01/03/2024,S,C2,N5,U5,PR1,1/4/2024,Q9,OTHER,NOT A DISTRICT,,",  # REC and HOME_POST emptied
+           "C0W,2024-03-01,S,C2,N5,U5,PR1,,,,\u00a0EG16\u00a0,,"]
+    (tmp_path / "episodes.csv").write_text("\n".join(lines[:200] + bad + lines[200:400]) + "\n")
+    write_csv(tmp_path / "header.csv", HEADER + "C0Y,1,01/02/2010,WBRI,UN1,,\nC0Z,3,01/02/2010,,,,\n")
+
+    def loaded(from_rows: int) -> dict[str, list[tuple]]:
+        monkeypatch.setattr(load, "DISTINCT_FROM_ROWS", from_rows)
+        con, _report = load_extract(tmp_path)
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall()
+                for t in ("episodes", "header", "rejected_rows", "dropped_rows", "load_files")}
+
+    by_distinct, by_cell = loaded(0), loaded(10**9)
+    assert by_distinct == by_cell
+    reasons = {(r[1], r[3], r[5]) for r in by_cell["rejected_rows"]}
+    assert {("episodes", "DECOM", "row dropped"), ("episodes", "CHILD", "row dropped"),
+            ("episodes", "REC", "cell emptied"), ("episodes", "HOME_POST", "cell emptied"),
+            ("episodes", "PLACE_PROVIDER", "cell emptied"), ("header", "SEX", "row dropped")} <= reasons

@@ -74,23 +74,29 @@ def check_dates(files: list[Any], con: duckdb.DuckDBPyConnection) -> list[Proble
     """Problems for the staged files (``raw_<table>``) whose date columns, taken together, are
     in month-first order or mostly in a format the contract does not accept."""
     problems = []
-    for f in files:
-        dates = [c.name for c in f.table.columns if c.kind == "date" and c.name not in f.missing_optional]
-        if not dates:
-            continue
-        # Each distinct cell once, with how many times it occurs and where first: a few thousand dates
-        # repeat over millions of cells, and trimming and matching each one is the cost. The first cell of
-        # each shape, by line and then column order, is the same every time.
-        distinct = " UNION ALL ".join(
-            f"""SELECT "{c}" AS RAW, count(*) AS N, min(_LINE::BIGINT * 1000 + {i}) AS FIRST
-                FROM "raw_{f.table.name}" WHERE "{c}" IS NOT NULL GROUP BY "{c}" """ for i, c in enumerate(dates))
-        # (in a table of their own: in one query the optimiser moves the matching back below the grouping)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _date_cells AS {distinct}")
-        shapes = con.execute(f"""SELECT SHAPE, sum(N)::BIGINT AS N, min(FIRST) AS FIRST FROM (
-                SELECT {_SHAPE} AS SHAPE, N, FIRST FROM (
-                    SELECT {date_part(cell('RAW'))} AS v, N, FIRST FROM _date_cells) WHERE v IS NOT NULL)
-            GROUP BY SHAPE ORDER BY N DESC, SHAPE""").fetchall()
-        con.execute("DROP TABLE _date_cells")
+    dated = [(f, [c.name for c in f.table.columns if c.kind == "date" and c.name not in f.missing_optional])
+             for f in files]
+    dated = [(f, dates) for f, dates in dated if dates]
+    if not dated:
+        return problems
+    # Each distinct cell once, with how many times it occurs and where first: a few thousand dates
+    # repeat over millions of cells, and trimming and matching each one is the cost. The first cell of
+    # each shape, by line and then column order, is the same every time. Every file in one statement.
+    distinct = " UNION ALL ".join(
+        f"""SELECT {k} AS F, "{c}" AS RAW, count(*) AS N, min(_LINE::BIGINT * 1000 + {i}) AS FIRST
+            FROM "raw_{f.table.name}" WHERE "{c}" IS NOT NULL GROUP BY "{c}" """
+        for k, (f, dates) in enumerate(dated) for i, c in enumerate(dates))
+    # (in a table of their own: in one query the optimiser moves the matching back below the grouping)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _date_cells AS {distinct}")
+    found: dict[int, list[tuple[str, int, int]]] = {}
+    for k, shape, n, first in con.execute(f"""SELECT F, SHAPE, sum(N)::BIGINT AS N, min(FIRST) AS FIRST FROM (
+            SELECT F, {_SHAPE} AS SHAPE, N, FIRST FROM (
+                SELECT F, {date_part(cell('RAW'))} AS v, N, FIRST FROM _date_cells) WHERE v IS NOT NULL)
+        GROUP BY F, SHAPE ORDER BY F, N DESC, SHAPE""").fetchall():
+        found.setdefault(k, []).append((shape, n, first))
+    con.execute("DROP TABLE _date_cells")
+    for k, (f, dates) in enumerate(dated):
+        shapes = found.get(k, [])
         by_shape = {s: (n, dates[first % 1000], first // 1000) for s, n, first in shapes}
         accepted = sum(n for s, (n, _c, _l) in by_shape.items() if s in _ACCEPTED)
         month_first = by_shape.get("month first", (0, None, None))

@@ -314,3 +314,17 @@ def test_typing_by_distinct_cell_and_cell_by_cell_give_the_same_tables(tmp_path:
     assert {("episodes", "DECOM", "row dropped"), ("episodes", "CHILD", "row dropped"),
             ("episodes", "REC", "cell emptied"), ("episodes", "HOME_POST", "cell emptied"),
             ("episodes", "PLACE_PROVIDER", "cell emptied"), ("header", "SEX", "row dropped")} <= reasons
+
+
+def test_each_file_with_dates_in_a_wrong_format_is_named_with_its_own_first_line(tmp_path: Path):
+    """The date formats of every file are worked out in one statement; each file's finding is its own."""
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,,,,\n"
+              + "".join(f"C{i},1,{m:02d}/{20 + i % 8}/2010,,,,\n" for i, m in enumerate(range(1, 12), start=2)))
+    write_csv(tmp_path / "episodes.csv", EPISODES + "C1,01/03/2024,S,C2,N5,U5,PR1,,,,,,\n"
+              + "".join(f"C{i},{10 + i}-03-2024,S,C2,N5,U5,PR1,,,,,,\n" for i in range(2, 9)))
+    with pytest.raises(InputError) as info:
+        load_extract(tmp_path)
+    found = {(p.file, p.line, p.column): p.message for p in info.value.problems}
+    assert set(found) == {("header.csv", 3, "DOB"), ("episodes.csv", 3, "DECOM")}, found
+    assert found[("header.csv", 3, "DOB")].startswith("the dates look like mm/dd/yyyy (month first): 11 have")
+    assert found[("episodes.csv", 3, "DECOM")].startswith("7 of the 8 dates look like dd-mm-yyyy")

@@ -276,22 +276,23 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
             raise InputError(Problem(f.name, "the file ends inside a quoted field, with no line end: it looks cut "
                                      "off")) from None
         raise InputError(Problem(f.name, _describe_duckdb_error(str(e)), line=_line_of(str(e)))) from None
-    bad_encoding = con.execute(
-        "SELECT min(line) FROM csv_rej WHERE error_type = 'INVALID ENCODING'").fetchone()[0]
+    rejected, bad_encoding = con.execute(
+        "SELECT count(*), min(line) FILTER (WHERE error_type = 'INVALID ENCODING') FROM csv_rej").fetchone()
     if bad_encoding is not None:
         raise InputError(Problem(f.name, "the file is not UTF-8 encoded (perhaps Latin-1 or Windows-1252); "
                                  "save it as 'CSV UTF-8'", line=int(bad_encoding)))
-    con.execute("""INSERT INTO raw_rejects SELECT ?, ?, line, coalesce(column_name, ''),
+    if rejected:
+        con.execute("""INSERT INTO raw_rejects SELECT ?, ?, line, coalesce(column_name, ''),
         CASE error_type WHEN 'TOO MANY COLUMNS' THEN 'the row has more fields than the header'
                         WHEN 'MISSING COLUMNS' THEN 'the row has fewer fields than the header'
                         WHEN 'UNQUOTED VALUE' THEN 'a quote character is out of place'
                         WHEN 'LINE SIZE OVER MAXIMUM' THEN 'the row is longer than 4 MB'
                         ELSE 'the row could not be parsed' END, 'row dropped'
-        FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx, error_type)""", [f.name, t])
+            FROM (SELECT DISTINCT ON (line) * FROM csv_rej ORDER BY line, column_idx, error_type)""", [f.name, t])
     if _cut_off(f.path, len(cols)):
         raise InputError(Problem(f.name, "the last line stops part-way through a row (fewer fields than the header "
                                  "and no line end): the file looks cut off", line=_last_rejected_line(con)))
-    if con.execute("SELECT count(*) FROM csv_rej").fetchone()[0] == 0:
+    if not rejected:
         # The common case: record k of the file is on line k + 2 (the header is line 1).
         con.execute(f'ALTER TABLE "parsed_{t}" RENAME TO "raw_{t}"')
         con.execute(f'ALTER TABLE "raw_{t}" ADD COLUMN _LINE INTEGER')

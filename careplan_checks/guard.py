@@ -46,8 +46,22 @@ def _nhs_valid(col: str) -> str:
 
 def check_anonymised(files: list[SourceFile], con: duckdb.DuckDBPyConnection) -> None:
     problems: list[Problem] = []
-    for f in files:
-        problems.extend(_check_file(f, con))
+    kinds = [_kinds(f) for f in files]
+    # a date, code, number or flag that is not one is rejected by the loader, its value never stored
+    free = [[c for c, kind in k.items() if kind in _FREE_KINDS | {"unknown"}] for k in kinds]
+    found, totals = _found([(f.table.name, cols) for f, cols in zip(files, free, strict=True)], con)
+    for i, f in enumerate(files):
+        for c in kinds[i]:
+            if IDENTIFIER_NAME.search(c):
+                problems.append(Problem(f.name, "the column's name shows it holds direct identifiers "
+                                        "(names, addresses, NHS numbers or full postcodes); remove it", column=c))
+        for c in free[i]:
+            for label, n, first in found.get((i, c), ()):
+                if label == "NHS numbers" and kinds[i][c] == "id" and n < 0.5 * totals[i]:
+                    # About one numeric ten-digit identifier in eleven passes the check digit by chance;
+                    # only a column that is mostly valid NHS numbers is refused.
+                    continue
+                problems.append(Problem(f.name, f"{n} value(s) look like {label}", line=first, column=c))
     if problems:
         problems.append(Problem(
             "extract", "refused: extracts must be anonymised. Nothing was loaded or written. "
@@ -55,51 +69,39 @@ def check_anonymised(files: list[SourceFile], con: duckdb.DuckDBPyConnection) ->
         raise InputError(problems)
 
 
-def _check_file(f: SourceFile, con: duckdb.DuckDBPyConnection) -> list[Problem]:
-    t = f.table.name
-    problems: list[Problem] = []
+def _kinds(f: SourceFile) -> dict[str, str]:
+    """The file's columns as the guard reads them (upper-case, in file order) and their contract kind."""
     cols = [h.strip().upper() for h in f.headers]
-    for c in cols:
-        if IDENTIFIER_NAME.search(c):
-            problems.append(Problem(f.name, "the column's name shows it holds direct identifiers "
-                                    "(names, addresses, NHS numbers or full postcodes); remove it", column=c))
-    kinds = {c: f.table.column(c).kind if c in f.table.column_names else "unknown" for c in cols}
-    # a date, code, number or flag that is not one is rejected by the loader, its value never stored
-    free = [c for c in cols if kinds[c] in _FREE_KINDS | {"unknown"}]
-    if not free:
-        return problems
-    total = con.execute(f'SELECT count(*) FROM "raw_{t}"').fetchone()[0]
-    found = _found(t, free, con)
-    for c in free:
-        for label, n, first in found.get(c, ()):
-            if label == "NHS numbers" and kinds[c] == "id" and n < 0.5 * total:
-                # About one numeric ten-digit identifier in eleven passes the check digit by chance;
-                # only a column that is mostly valid NHS numbers is refused.
-                continue
-            problems.append(Problem(f.name, f"{n} value(s) look like {label}", line=first, column=c))
-    return problems
+    return {c: f.table.column(c).kind if c in f.table.column_names else "unknown" for c in cols}
 
 
-def _found(t: str, free: list[str], con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[str, int, int]]]:
-    """For each free-form column of ``raw_<t>``: (label, how many cells, first line) of each check that finds
-    something, in the order of ``_CHECKS``.
+def _found(tables: list[tuple[str, list[str]]], con: duckdb.DuckDBPyConnection,
+           ) -> tuple[dict[tuple[int, str], list[tuple[str, int, int]]], dict[int, int]]:
+    """For each table (``raw_<name>``, its free-form columns) and column: (label, how many cells, first line)
+    of each check that finds something, in the order of ``_CHECKS``; and each table's rows.
 
-    One query a table, however many columns it has: the columns are unpivoted into (column, value) and
-    each distinct value is checked once. A file with thousands of columns (a spreadsheet with every
-    field the system has) took minutes as one filtered aggregate per column and check.
+    One query for the whole extract, however many columns it has: the columns are unpivoted into
+    (table, column, value) and each distinct value is checked once. A file with thousands of columns (a
+    spreadsheet with every field the system has) took minutes as one filtered aggregate per column and
+    check, and a query a table cost more to plan than to run on a small extract.
     """
+    totals = dict(con.execute(" UNION ALL ".join(
+        f'SELECT {i}, count(*) FROM "raw_{t}"' for i, (t, _cols) in enumerate(tables))).fetchall()) if tables else {}
+    unpivots = [f"""SELECT {i} AS _F, _COL, _V, _LINE FROM (UNPIVOT (SELECT {", ".join(ident(c) for c in cols)}, _LINE
+                    FROM "raw_{t}") ON {", ".join(ident(c) for c in cols)} INTO NAME _COL VALUE _V)"""
+                for i, (t, cols) in enumerate(tables) if cols]
+    if not unpivots:
+        return {}, totals
     aggs = ", ".join(f"sum(_N) FILTER (WHERE {p}), min(_FIRST) FILTER (WHERE {p})" for _label, p in _CHECKS)
-    cols = ", ".join(ident(c) for c in free)
-    rows = con.execute(f"""SELECT _COL, {aggs} FROM (
-            SELECT _COL, _V, count(*) AS _N, min(_LINE) AS _FIRST
-            FROM (UNPIVOT (SELECT {cols}, _LINE FROM "raw_{t}") ON {cols} INTO NAME _COL VALUE _V)
-            GROUP BY _COL, _V)
-        GROUP BY _COL""").fetchall()
-    out: dict[str, list[tuple[str, int, int]]] = {}
-    for col, *counts in rows:
-        out[col] = [(label, int(counts[2 * i]), int(counts[2 * i + 1]))
-                    for i, (label, _p) in enumerate(_CHECKS) if counts[2 * i]]
-    return out
+    rows = con.execute(f"""SELECT _F, _COL, {aggs} FROM (
+            SELECT _F, _COL, _V, count(*) AS _N, min(_LINE) AS _FIRST FROM ({" UNION ALL ".join(unpivots)})
+            GROUP BY _F, _COL, _V)
+        GROUP BY _F, _COL""").fetchall()
+    found: dict[tuple[int, str], list[tuple[str, int, int]]] = {}
+    for i, col, *counts in rows:
+        found[(i, col)] = [(label, int(counts[2 * k]), int(counts[2 * k + 1]))
+                           for k, (label, _p) in enumerate(_CHECKS) if counts[2 * k]]
+    return found, totals
 
 
 #: The checks on every free-form cell, on ``_V``, the cell as unpivoted: (label in the message, SQL predicate).

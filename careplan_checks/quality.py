@@ -155,8 +155,11 @@ def _groups(checks: list[Check]) -> list[list[Check]]:
 def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
     """Add result rows to ``quality_results`` (created if the checks did not run), where the report reads them."""
     con.execute(RESULTS_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
-    if rows:
-        con.executemany("INSERT INTO quality_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    if rows:  # one statement, a list a column: executemany is a round trip a row (0.15 s for 130 rows)
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        con.execute("""INSERT INTO quality_results SELECT * FROM (SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]),
+            unnest($3::VARCHAR[]), unnest($4::VARCHAR[]), unnest($5::BOOLEAN[]), unnest($6::BIGINT[]),
+            unnest($7::BIGINT[]), unnest($8::VARCHAR[]))""", columns)
 
 
 RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CHECK_NAME VARCHAR,

@@ -176,7 +176,9 @@ def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnect
         if name not in present:
             continue
         out.register("_handed_over", con.sql(f'SELECT * FROM "{name}"').to_arrow_table())
-        temp = "TEMP " if name.startswith("_") else ""
+        # quality_results is temporary too: the checks' findings from their worker are added to it inside the
+        # history's transaction, which may write to one database only (the temporary one aside)
+        temp = "TEMP " if name.startswith("_") or name == "quality_results" else ""
         out.execute(f'CREATE {temp}TABLE "{name}" AS SELECT * FROM _handed_over')
         out.unregister("_handed_over")
     return out

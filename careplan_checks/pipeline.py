@@ -153,15 +153,21 @@ def _run(opts: NightOptions, started: dt.datetime, progress: Callable[[str], Non
         from .quality_worker import QualityWorker
 
         worker = QualityWorker().start()
+    workbook = None
+    if opts.out is not None:  # xlsxwriter's cell-by-cell Python, beside the other outputs (``workbook_worker``)
+        from .reports.workbook_worker import WorkbookWorker
+
+        workbook = WorkbookWorker().start()
     try:
-        return _run_with(opts, started, progress, phase, worker)
+        return _run_with(opts, started, progress, phase, worker, workbook)
     finally:
-        if worker is not None:
-            worker.close()
+        for helper in (worker, workbook):
+            if helper is not None:
+                helper.close()
 
 
 def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str], None], phase: list[str],
-              worker: Any) -> Night:
+              worker: Any, workbook: Any) -> Night:
     from . import history
     from .engine import collection_year, default_period, evaluate, future_findings, prepare_database, results_connection
     from .load import load_extract
@@ -235,11 +241,10 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
         locked.close()
         interrupt.watch(con)
-        if worker is not None:  # the report needs the checks' findings (before the history's transaction,
-            progress("waiting for the data-quality checks")  # which may write to one database only)
-            checked = worker.result()
-            store_findings(con, checked)  # beside the findings on future dates the rules' connection handed over
-            findings[:0] = [r for r in checked if not r[4]]
+        if worker is not None:  # the checks' findings are added inside the history's transaction, which may
+            from .quality import RESULTS_DDL  # write to one database only, the temporary one aside
+
+            con.execute(RESULTS_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TEMP TABLE IF NOT EXISTS"))
         history.attach(con, opts.db, opts.wait)
         staged = None
         try:
@@ -257,11 +262,26 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
                        WORKER_ID, FINGERPRINT
                 FROM {history.STORE}.exceptions WHERE RUN_ID = ? AND CHECKED
                 ORDER BY RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST""", [run_id]).fetchall()]
+            collected: list[bool] = []
+
+            def collect_findings() -> None:
+                """Only the report's page needs the checks' findings: the history and the report's other files
+                are written while the worker finishes."""
+                if worker is None or collected:
+                    return
+                progress("waiting for the data-quality checks")
+                checked = worker.result()
+                store_findings(con, checked)  # beside the findings on future dates the rules' connection handed over
+                findings[:0] = [r for r in checked if not r[4]]
+                collected.append(True)
+
             if opts.out is not None:
                 from .reports import stage_reports
 
                 progress(f"writing the report to {opts.out}")
-                staged = stage_reports(con, run_id, opts.out, opts.suppress_small, targets, opts.shared_output)
+                staged = stage_reports(con, run_id, opts.out, opts.suppress_small, targets, opts.shared_output,
+                                       workbook, collect_findings)
+            collect_findings()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -153,8 +153,11 @@ def _groups(checks: list[Check]) -> list[list[Check]]:
 
 
 def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
-    """Add result rows to ``quality_results`` (created if the checks did not run), where the report reads them."""
-    con.execute(RESULTS_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TABLE IF NOT EXISTS"))
+    """Add result rows to ``quality_results`` (created if the checks did not run), where the report reads them.
+
+    The table may be a temporary one (``engine.results_connection``): only when there is none at all is one made."""
+    if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'quality_results'").fetchone()[0]:
+        con.execute(RESULTS_DDL)
     if rows:  # one statement, a list a column: executemany is a round trip a row (0.15 s for 130 rows)
         columns = [list(c) for c in zip(*rows, strict=True)]
         con.execute("""INSERT INTO quality_results SELECT * FROM (SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 from conftest import REPO, SLOW_RULE
 
 HEADER = "CHILD,SEX,DOB\n" + "".join(f"C{i},F,01/06/2014\n" for i in range(1, 5))
@@ -128,6 +130,34 @@ def test_a_run_killed_during_rule_evaluation_leaves_the_history_intact(tmp_path:
     assert con.execute("SELECT count(*) FROM exceptions").fetchone()[0] == 1
     con.close()
     assert sorted(p.name for p in out.iterdir()) == before[1]
+
+
+@pytest.mark.parametrize("broken", ["great_expectations", "xlsxwriter"])
+def test_a_helper_process_that_fails_leaves_the_history_and_the_report_as_they_were(tmp_path: Path, cli,
+                                                                                    broken: str):
+    """The data-quality checks and the workbook run in processes of their own, and the checks' findings are
+    collected inside the history's transaction: a helper that fails (here, a library it imports that
+    cannot be imported) fails the night, which leaves the last night's exceptions and report unchanged."""
+    db, out = tmp_path / "h.duckdb", tmp_path / "report"
+    night = _night(tmp_path, {"C1": "PN0", "C2": "PN1"})
+    _run(cli, night, db, "2025-03-31", out)
+    report = {p.name: p.read_bytes() for p in out.iterdir()}
+    fake = tmp_path / "site"
+    (fake / broken).mkdir(parents=True)
+    (fake / broken / "__init__.py").write_text("raise ImportError('not installed properly')\n")
+    done = subprocess.run(_cmd("run", str(night), "--as-of", "2025-04-01", "--db", str(db), "--out", str(out)),
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(fake)})
+    assert done.returncode == 3, (done.returncode, done.stderr[-2000:])
+    assert ("the data-quality checks failed" if broken == "great_expectations" else "the exceptions workbook failed") \
+        in done.stderr
+    assert "Traceback" not in done.stderr
+    con = duckdb.connect(str(db))
+    runs = con.execute("SELECT RUN_ID, STATUS FROM runs ORDER BY RUN_ID").fetchall()
+    assert runs == [(1, "succeeded"), (2, "failed")]
+    assert con.execute("SELECT RUN_ID, count(*) FROM exceptions GROUP BY ALL").fetchall() == [(1, 1)]
+    con.close()
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == report, "the previous report is untouched"
+    assert not list(out.parent.glob(".report-*")), "no half-written report left behind"
 
 
 def test_a_second_run_waits_for_the_first_or_gives_up_clearly(tmp_path: Path):

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from conftest import header_rule
+from conftest import SAMPLE, header_rule
 
 from careplan_checks.reports.tables import EXCEPTION_COLUMNS, REVIEW_COLUMNS
 
@@ -218,3 +218,29 @@ def test_every_summary_row_counts_its_exceptions_inside_its_population(demo_run)
         assert int(r["EXCEPTIONS"]) <= int(r["POPULATION"]), r
         if r["RATE"]:
             assert 0 <= float(r["RATE"]) <= 1, r
+
+
+def test_the_workbook_written_beside_the_other_outputs_is_the_one_written_in_process(tmp_path: Path, cli,
+                                                                                      monkeypatch):
+    """A night writes the exceptions workbook in a process of its own, from a Parquet copy of the report's
+    tables; every part of it is what the night writes in process, the creation time aside."""
+    import zipfile
+
+    from careplan_checks.reports import workbook_worker
+
+    def parts(out: Path) -> dict[str, bytes]:
+        with zipfile.ZipFile(out / "exceptions.xlsx") as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    args = ["--as-of", "2025-03-31", "--no-quality"]
+    assert cli("run", SAMPLE, *args, "--out", tmp_path / "beside", "--db", tmp_path / "a.duckdb").exit_code in (0, 1)
+
+    class InProcess:
+        def start(self) -> None:
+            return None
+
+    monkeypatch.setattr(workbook_worker, "WorkbookWorker", InProcess)
+    assert cli("run", SAMPLE, *args, "--out", tmp_path / "inline", "--db", tmp_path / "b.duckdb").exit_code in (0, 1)
+    beside, inline = parts(tmp_path / "beside"), parts(tmp_path / "inline")
+    assert len(beside) > 5 and any(n.startswith("xl/worksheets/") for n in beside)
+    assert beside == inline

@@ -12,15 +12,20 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from .. import __version__
 from ..errors import InputError, Problem
 from . import due_soon, files, manifest, tables
+
+if TYPE_CHECKING:
+    from .workbook_worker import WorkbookWorker
 
 log = logging.getLogger(__name__)
 
@@ -70,18 +75,22 @@ def check_writable(out: Path) -> None:
 
 
 def stage_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppress_small: int | None = None,
-                  targets: dict[str, float] | None = None, shared: bool = False) -> StagedReport:
+                  targets: dict[str, float] | None = None, shared: bool = False,
+                  workbook: WorkbookWorker | None = None,
+                  findings: Callable[[], None] | None = None) -> StagedReport:
     """Write every output for ``run_id`` into a temporary folder beside ``out``.
 
     Nothing in ``out`` changes until ``publish``: the pipeline commits the night to the history
     between the two, so a report that cannot be written leaves no night behind, and a night
-    that is not committed leaves the previous report in place.
+    that is not committed leaves the previous report in place. ``workbook``, a started
+    ``WorkbookWorker``, writes the exceptions workbook beside the other outputs; ``findings``, when given,
+    is called before anything reads ``quality_results`` (the data-quality checks may still be running).
     """
     check_writable(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
         tables.build(con, run_id, targets)
-        written = _write_all(con, run_id, tmp, suppress_small)
+        written = _write_all(con, run_id, tmp, suppress_small, workbook, findings)
         man = manifest.build(con, run_id, written)
         (tmp / manifest.MANIFEST).write_text(json.dumps(man, indent=2), encoding="utf-8")
     except OSError as e:
@@ -100,15 +109,20 @@ def write_reports(con: duckdb.DuckDBPyConnection, run_id: int, out: Path, suppre
     return stage_reports(con, run_id, out, suppress_small, targets, shared).publish()
 
 
-def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_small: int | None) -> dict[str, Path]:
+def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_small: int | None,
+               workbook: WorkbookWorker | None = None, findings: Callable[[], None] | None = None,
+               ) -> dict[str, Path]:
     cols = ", ".join(tables.EXCEPTION_COLUMNS)
     review = ", ".join(tables.REVIEW_COLUMNS)
     paths = {name: tmp / name for name in OUTPUTS}
     due_within = due_soon.ensure(con)
+    if workbook is not None:
+        workbook.submit(con, paths["exceptions.xlsx"])
+    else:
+        files.exceptions_workbook(con, paths["exceptions.xlsx"])
     files.copy(con, due_soon.DUE_SOON_QUERY, paths["due_soon.csv"], "csv")
     files.copy(con, f"SELECT {cols}, {review} FROM report_exceptions", paths["exceptions.csv"], "csv")
     files.copy(con, f"SELECT {cols}, FIRST_SEEN, {review} FROM report_exceptions", paths["exceptions.json"], "json")
-    files.exceptions_workbook(con, paths["exceptions.xlsx"])
     summary = tables.suppressed_summary(suppress_small) if suppress_small and suppress_small > 1 \
         else "SELECT * FROM report_summary"
     files.copy(con, summary, paths["summary.csv"], "csv")
@@ -121,7 +135,11 @@ def _write_all(con: duckdb.DuckDBPyConnection, run_id: int, tmp: Path, suppress_
     files.copy(con, f"SELECT {', '.join(LIST_COLUMNS)} FROM report_validation", paths["validation.csv"], "csv")
     files.copy(con, f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM report_validation_summary",
                paths["validation_summary.csv"], "csv")
+    if findings is not None:
+        findings()
     paths["report.html"].write_text(render_html(con, run_id, due_within), encoding="utf-8")
+    if workbook is not None:
+        workbook.wait()
     return paths
 
 

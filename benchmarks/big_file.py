@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 LOADER = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 from careplan_checks.load import load_extract
 start = time.perf_counter()
@@ -26,7 +26,9 @@ _, report = load_extract(Path(sys.argv[1]))
 f = report.files[0]
 print(json.dumps({"rows_read": f.rows_read, "rows_loaded": f.rows_loaded, "rows_rejected": f.rows_rejected,
                   "seconds": round(time.perf_counter() - start, 1),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}))
+                  # VmHWM, not getrusage: the latter keeps the peak of the process before its exec
+                  "peak_rss_mb": next(int(l.split()[1]) for l in open("/proc/self/status")
+                                      if l.startswith("VmHWM")) // 1024}))
 """
 
 

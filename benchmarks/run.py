@@ -174,7 +174,7 @@ def _write(path: Path, rows: list[dict], startup: dict, help_s: float, rows_903:
         "**The night** (`run_night`, as `careplan-checks run` does it: data quality in a worker process beside "
         "the rules, history and report written):",
         "",
-        "| children | years | tables | rows | CSV MB | night s | peak MB (night) | peak MB (quality worker) |",
+        "| children | years | tables | rows | CSV MB | night s | peak MB (night) | peak MB (largest helper process) |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:

@@ -26,7 +26,8 @@ def main(extract: Path, mode: str) -> None:
 
     if mode == "night":
         # The real night, as `careplan-checks run` does it: data quality in its worker process beside the
-        # rules. Peak memory is this process's and, separately, the worker's.
+        # rules. Peak memory is this process's and, separately, the largest of its helper processes' (the quality
+        # worker and the workbook's).
         from careplan_checks.pipeline import NightOptions, run_night
         from careplan_checks.sample import DEFAULT_AS_OF
 

@@ -216,15 +216,20 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
             out.append((c.table, c.name, c.column, c.description, hit is None, elements, None if c.shape else n, None))
         return out
 
+    def could_not_run(mine: list[Check]) -> list[tuple]:
+        return [(c.table, c.name, c.column, c.description, False, None, None, "the check could not run") for c in mine]
+
     rows: list[tuple] = []
     for group in _groups(checks):
         done = run(group)
-        if done is None:  # one table's checks at a time, so that only the table at fault is "could not run"
+        tables = list(dict.fromkeys(c.table for c in group))
+        if done is None and len(tables) == 1:  # the table at fault is known: not run again
+            done = could_not_run(group)
+        elif done is None:  # one table's checks at a time, so that only the table at fault is "could not run"
             done = []
-            for table in dict.fromkeys(c.table for c in group):
+            for table in tables:
                 mine = [c for c in group if c.table == table]
-                done += run(mine) or [(c.table, c.name, c.column, c.description, False, None, None,
-                                       "the check could not run") for c in mine]
+                done += run(mine) or could_not_run(mine)
         rows += done
     with contextlib.suppress(Exception):  # GX's kept and pooled cursors closed now, not when ``con`` has gone
         source.get_execution_engine().close()

@@ -165,3 +165,25 @@ def test_checks_that_cannot_run_on_one_table_leave_the_other_tables_of_their_exp
     assert all(r[7] is None for r in results if r[0] != "reviews")
     found = {(r[0], r[1]) for r in results if not r[4] and r[7] is None}
     assert ("episodes", "one_open_episode") in found, "the other tables' checks ran and found what is there"
+
+
+def test_an_expectation_of_one_table_that_cannot_run_is_not_run_again(tmp_path: Path, monkeypatch):
+    """Run table by table after a failure only when the expectation held several tables: with one, the table
+    at fault is known, and GX's bookkeeping is not paid twice."""
+    import careplan_checks.quality as quality
+
+    write_csv(tmp_path / "header.csv", "CHILD,SEX,DOB\nC1,1,01/02/2010\n")
+    write_csv(tmp_path / "reviews.csv", "CHILD,DOB,REVIEW,REVIEW_CODE\nC1,02/02/2010,01/02/2020,PN1\n")
+    con, report = load_extract(tmp_path)
+    present = {f.table for f in report.files}
+    real = quality._groups
+    monkeypatch.setattr(quality, "_groups", lambda checks: [g for group in real(checks) for g in (
+        [c for c in group if c.table == t] for t in dict.fromkeys(c.table for c in group))])
+    queries: list[str] = []
+    composite = quality.composite_query
+    monkeypatch.setattr(quality, "composite_query", lambda mine: queries.append(mine[0].table) or composite(mine))
+    con.execute("ALTER TABLE reviews DROP COLUMN DOB")
+    results = validate(con, present)
+    assert {r[0] for r in results if r[7] == "the check could not run"} == {"reviews"}
+    assert sorted(queries) == sorted(set(queries)), f"an expectation was run twice: {queries}"
+    assert all(r[7] is None for r in results if r[0] != "reviews")

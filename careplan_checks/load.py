@@ -153,12 +153,13 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
     keep = set(f.table.key) | set(f.table.required_columns)  # a failure here drops the row
     by_distinct = f.rows_read >= DISTINCT_FROM_ROWS
     raw = [ident(c.name) for c in f.table.columns] + ["_LINE"]  # the raw columns, and the cells trimmed
-    typed = []  # the typed columns, _LINE, the trimmed cells, and the errors found by distinct cell
+    typed = []  # the typed columns, the trimmed cells, and the errors found by distinct cell
     errors = []  # the errors found on the typed row
-    joins, checked, trimmed = [], [], []
+    joins, checked, trimmed, cells = [], [], [], []
     for i, c in enumerate(f.table.columns):
         name = ident(c.name)
         if by_distinct and c.kind in _BY_DISTINCT:
+            cells.append(f'"_cells_{t}_{i}"')
             value, error = typed_expr(c, "_T", "_V")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE "_cells_{t}_{i}" AS SELECT _RAW, _V, {error} AS _E FROM (
                 SELECT _RAW, _T, {value} AS _V FROM (
@@ -170,8 +171,8 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
         else:  # the cell trimmed once, beneath the value; the value worked out once, beneath the error
             raw.append(f"{cell(name)} AS _T{i}")
             trimmed.append(f"_T{i}")
-            typed += [f"{typed_expr(c, f'r._T{i}')[0]} AS {name}", f"r._T{i}"]
-            error = typed_expr(c, f"_T{i}", name)[1]
+            value, error = typed_expr(c, f"_T{i}", name)
+            typed += [f"{value} AS {name}", f"_T{i}"]
             if error != "NULL":
                 errors.append(f"{error} AS _E{i}")
         if error != "NULL":
@@ -184,9 +185,8 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
                 SELECT {", ".join(typed)}, r._LINE
                 FROM (SELECT {", ".join(raw)} FROM "raw_{t}") r {" ".join(joins)}))
         ORDER BY _LINE""")
-    for i, c in enumerate(f.table.columns):
-        if by_distinct and c.kind in _BY_DISTINCT:
-            con.execute(f'DROP TABLE "_cells_{t}_{i}"')
+    for table in cells:
+        con.execute(f"DROP TABLE {table}")
     # One scan says which columns have a problem at all (none, in a clean file); only those are listed.
     counts = con.execute(f"""SELECT {", ".join(f"count(_E{i})" for i, _c in checked) or "NULL"}
         FROM "typed_{t}" """).fetchone() if checked else ()

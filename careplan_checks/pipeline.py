@@ -262,26 +262,24 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
                        WORKER_ID, FINGERPRINT
                 FROM {history.STORE}.exceptions WHERE RUN_ID = ? AND CHECKED
                 ORDER BY RULE_ID, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST""", [run_id]).fetchall()]
-            collected: list[bool] = []
-
             def collect_findings() -> None:
                 """Only the report's page needs the checks' findings: the history and the report's other files
                 are written while the worker finishes."""
-                if worker is None or collected:
+                if worker is None:
                     return
                 progress("waiting for the data-quality checks")
                 checked = worker.result()
                 store_findings(con, checked)  # beside the findings on future dates the rules' connection handed over
                 findings[:0] = [r for r in checked if not r[4]]
-                collected.append(True)
 
             if opts.out is not None:
                 from .reports import stage_reports
 
                 progress(f"writing the report to {opts.out}")
                 staged = stage_reports(con, run_id, opts.out, opts.suppress_small, targets, opts.shared_output,
-                                       workbook, collect_findings)
-            collect_findings()
+                                       workbook, collect_findings)  # which calls collect_findings before the page
+            else:
+                collect_findings()
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -55,6 +55,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(0)
         except Exception as e:  # a fault of ours, not of the input: say so, briefly, and exit 3
             log.debug("internal error", exc_info=True)
+            if type(e).__name__ == "OutOfMemoryException":  # DuckDB's: the machine's limit, not a fault
+                click.echo("error: the run needed more memory than this machine has, even writing to disk in a "
+                           "private temporary folder: free memory or disk space, or run it on a larger machine "
+                           "(nothing was changed)", err=True)
+                sys.exit(3)
             click.echo(f"internal error: {type(e).__name__}: {safe_message(str(e))} (nothing was changed; "
                        "run with -vv for the details)", err=True)
             sys.exit(3)
@@ -611,11 +616,9 @@ _db_required = click.option("--db", type=click.Path(path_type=Path, exists=True,
 
 
 def _history(db: Path, wait: float = 60) -> Any:
-    import duckdb
+    from . import history, spill
 
-    from . import history
-
-    con = duckdb.connect(":memory:")
+    con = spill.connect()
     history.attach(con, db, wait)
     return con
 

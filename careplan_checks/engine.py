@@ -19,7 +19,7 @@ from typing import Any
 
 import duckdb
 
-from . import interrupt
+from . import interrupt, spill
 from .calendar import install as install_calendar
 from .contract import TABLES, Table
 from .errors import InputError, Problem, literal, safe_message
@@ -169,8 +169,7 @@ def future_findings(con: duckdb.DuckDBPyConnection) -> list[tuple]:
 def results_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A new connection holding only what the history and the reports need from ``con``, on which
     the rules ran with external access off; the history is attached and the reports written there."""
-    out = duckdb.connect(":memory:")
-    out.execute("SET enable_progress_bar = false")
+    out = spill.connect()
     present = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     for name in HANDED_OVER:
         if name not in present:

@@ -23,10 +23,15 @@ from pathlib import Path
 
 import duckdb
 
+from . import spill
 from .contract import Table, table_for_headers, table_for_name
 from .errors import InputError, Problem, ident, literal
 
 log = logging.getLogger(__name__)
+
+#: DuckDB errors that say nothing about the file being read (memory ran out, the run was stopped): they are
+#: never reported as a file that cannot be parsed.
+NOT_THE_FILE = (duckdb.OutOfMemoryException, duckdb.InterruptException)
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".parquet": "parquet", ".pq": "parquet"}
 
@@ -151,6 +156,8 @@ def _parquet_headers(path: Path, con: duckdb.DuckDBPyConnection) -> list[str]:
     try:
         rows = con.execute("SELECT name FROM parquet_schema(?) WHERE num_children IS NULL OR num_children = 0",
                            [str(path)]).fetchall()
+    except NOT_THE_FILE:
+        raise
     except duckdb.Error:
         raise InputError(Problem(path.name, "the file is not a readable Parquet file (truncated or corrupt?)")) \
             from None
@@ -263,14 +270,18 @@ def _stage_csv(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnection) -
     try:
         try:
             con.execute(read, [str(f.path)])
+        except NOT_THE_FILE:
+            raise
         except duckdb.Error:
             if not _mixed_line_endings(f.path):
                 raise
             # CRLF and LF in one file (a line added by hand): DuckDB's parser takes one or the other.
-            # Read an LF copy kept in memory, never on disk: the guard has not seen this file yet.
+            # Read an LF copy held in memory, never written out as a file: the guard has not seen it yet.
             con.execute("DROP TABLE IF EXISTS csv_rej; DROP TABLE IF EXISTS csv_scan")
             with _in_memory_copy(con, f.path) as copy:
                 con.execute(read, [copy])
+    except NOT_THE_FILE:
+        raise
     except duckdb.Error as e:
         if _cut_off(f.path, len(cols)):
             raise InputError(Problem(f.name, "the file ends inside a quoted field, with no line end: it looks cut "
@@ -401,6 +412,8 @@ def _stage_parquet(f: SourceFile, cols: list[str], con: duckdb.DuckDBPyConnectio
         con.execute(f'CREATE TEMP TABLE "raw_{f.table.name}" AS SELECT {", ".join(select)}, '
                     "(file_row_number + 2)::INTEGER AS _LINE FROM read_parquet(?, file_row_number=true)",
                     [str(f.path)])
+    except NOT_THE_FILE:
+        raise
     except duckdb.Error:
         raise InputError(Problem(f.name, "the Parquet file could not be read (truncated or corrupt?)")) from None
 
@@ -423,31 +436,33 @@ def _describe_duckdb_error(message: str) -> str:
 
 
 def new_staging_connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(":memory:")
-    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would leak onto the terminal
+    con = spill.connect()  # the guard has not passed these rows: spill only to a private folder
     con.execute("CREATE TEMP TABLE raw_rejects (FILE VARCHAR, TABLE_NAME VARCHAR, LINE INTEGER, "
                 "COLUMN_NAME VARCHAR, REASON VARCHAR, ACTION VARCHAR)")
     return con
 
 
-def read_extract(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
+def read_extract(folder: Path, budget: bool = True) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
     """Discover and stage every file, then run the anonymisation guard.
 
     Raises InputError (exit 2) for unreadable files or refused identifiers; nothing has
-    been written outside this process's memory when it does.
+    been written outside this process's memory and its private spill folder when it does.
+    ``budget``: hold the load to ``spill.load_budget`` (see ``spill.limit_load``).
     """
     from .guard import check_anonymised
 
-    con, found = stage_folder(folder)
+    con, found = stage_folder(folder, budget)
     check_anonymised(found.files, con)
     return con, found
 
 
-def stage_folder(folder: Path) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
+def stage_folder(folder: Path, budget: bool = True) -> tuple[duckdb.DuckDBPyConnection, Discovery]:
     """Discover and stage every file of a folder in a new in-memory connection, without the guard
     (``anonymise`` reads raw exports this way). Every unreadable file is reported together."""
     con = new_staging_connection()
     found = discover(folder, con)
+    if budget:
+        spill.limit_load(con, sum(f.path.stat().st_size for f in found.files))
     problems: list[Problem] = []
     for f in found.files:
         try:

@@ -34,7 +34,7 @@ from typing import Any
 
 import duckdb
 
-from . import __version__
+from . import __version__, spill
 from .errors import InputError, Problem
 
 log = logging.getLogger(__name__)
@@ -188,7 +188,7 @@ def record_outcome(db: Path | None, status: str, as_of: dt.date, started: dt.dat
     if db is None or not db.exists():
         return
     try:
-        con = duckdb.connect(":memory:")
+        con = spill.connect()
         attach(con, db, wait=5)
         run_id = con.execute(f"SELECT coalesce(max(RUN_ID), 0) + 1 FROM {STORE}.runs").fetchone()[0]
         con.execute(f"INSERT INTO {STORE}.runs (RUN_ID, STARTED, FINISHED, STATUS, MESSAGE, AS_OF, TOOL_VERSION) "
@@ -204,7 +204,7 @@ def last_good_night(db: Path | None, wait: float = 60.0) -> dict[str, Any] | Non
     to miss: the baseline tonight's extract is checked against. None when there is no such night."""
     if db is None or not db.exists():
         return None
-    con = duckdb.connect(":memory:")
+    con = spill.connect()
     try:
         attach(con, db, wait, read_only=True)
         has_runs = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'runs'",

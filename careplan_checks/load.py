@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import spill
 from .contract import TABLES, Column, Table
 from .errors import InputError, Problem, ident
 from .extract import Discovery, SourceFile, read_extract
@@ -240,10 +241,21 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
 
     With ``db`` the typed tables replace those in the database file in a single
     transaction: a failure leaves the file as it was. Without it, they live in memory.
+    The load is held to a memory budget (``spill.limit_load``); an extract that cannot be
+    loaded within it even writing to the spill folder is loaded again without it, so that
+    the budget never costs a night.
     """
+    try:
+        return _load(folder, db, budget=True)
+    except duckdb.OutOfMemoryException:
+        log.warning("the load needed more memory than its budget, even writing to disk; loading again without it")
+        return _load(folder, db, budget=False)
+
+
+def _load(folder: Path, db: Path | None, budget: bool) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:
     from .completeness import check_dates
 
-    con, found = read_extract(folder)
+    con, found = read_extract(folder, budget)
     problems = check_dates(found.files, con)
     if problems:
         raise InputError(problems)
@@ -253,6 +265,7 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
         con.execute("BEGIN")
         absent = _write(con, found, "main")
         con.execute("COMMIT")
+        spill.end_load(con)
         target = con
     else:
         if not db.parent.is_dir():
@@ -291,8 +304,6 @@ def _db_open_problem(message: str) -> str:
 
 def connect(db: Path) -> duckdb.DuckDBPyConnection:
     try:
-        con = duckdb.connect(str(db))
-        con.execute("SET enable_progress_bar = false")
-        return con
+        return spill.connect(db)
     except duckdb.Error as e:
         raise InputError(Problem(str(db), _db_open_problem(str(e)))) from None

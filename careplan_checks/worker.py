@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 
+from . import spill
 from .errors import ident, literal
 
 
@@ -90,8 +91,8 @@ def serve(work: Any) -> int:
         return 0  # the night ended before it needed the worker
     request: dict[str, Any] = json.loads(line)
     try:
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
+        # spill, if it must, beside the copy of the tables: a private folder the night removes
+        con = spill.connect(inside=Path(request["folder"]))
         for table in request["tables"]:
             path = Path(request["folder"]) / f"{table}.parquet"
             con.execute(f"CREATE VIEW {ident(table)} AS SELECT * FROM read_parquet({literal(str(path))})")

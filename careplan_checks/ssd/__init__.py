@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from .. import spill
 from ..anonymise import install_pseudonym, read_key
 from ..contract import TABLES_BY_NAME
 from ..errors import InputError, Problem, literal
@@ -60,7 +61,7 @@ def from_ssd(source: str | Path, out: Path, key_file: Path, lookup_file: Path | 
     as_of = as_of or dt.date.today()
     _check_out(out, source)
     key = read_key(key_file)
-    con = duckdb.connect()
+    con = spill.connect()  # the source's rows are not yet pseudonymised: spill only to a private folder
     try:
         staged = stage(con, source)
         lookups.install(con, lookup_file)

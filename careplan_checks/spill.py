@@ -1,0 +1,75 @@
+"""Where DuckDB may write what does not fit in memory, and how much memory the load may use.
+
+DuckDB spills to disk when a query outgrows its memory limit. Left to itself, an in-memory
+connection spills into ``.tmp`` in the current folder, and a database file into ``<file>.tmp``
+beside it: a folder anyone may read, left behind if the process is killed, holding the rows of
+an extract that the anonymisation guard may not yet have passed. Every connection that holds
+children's records is therefore made by ``connect``, which gives it a folder of its own inside
+one private folder (0700) a process, removed when the process exits.
+
+The load holds the extract's text and its typed copy side by side, so unchecked its peak grows
+with the largest file (7.7 GB for a 1 GB table). ``limit_load`` caps DuckDB's memory while the
+extract is read, guarded and typed, and DuckDB writes the rest to that private folder; the
+rules run afterwards with DuckDB's own limit (``end_load``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from pathlib import Path
+
+import duckdb
+
+#: The least memory the load is allowed, whatever the extract's size.
+LOAD_FLOOR_BYTES = 1 << 30
+#: Beyond the floor, the load may use this multiple of the extract's size in files before it spills.
+LOAD_PER_BYTE = 1.5
+
+_root: Path | None = None
+
+
+def folder() -> Path:
+    """This process's private spill folder (0700), made the first time it is needed and removed at exit."""
+    global _root
+    if _root is None or not _root.is_dir():
+        _root = Path(tempfile.mkdtemp(prefix="careplan-checks-spill-"))  # mkdtemp makes it 0700
+        atexit.register(shutil.rmtree, _root, ignore_errors=True)
+    return _root
+
+
+def connect(database: str | Path = ":memory:", read_only: bool = False,
+            inside: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection that spills only into a folder of its own inside ``folder()`` (or inside
+    ``inside``, a private folder its owner removes); two database instances never share one (their
+    temporary files would collide)."""
+    own = tempfile.mkdtemp(prefix="db-", dir=inside or folder())
+    con = duckdb.connect(str(database), read_only=read_only, config={"temp_directory": own})
+    con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would leak onto the terminal
+    return con
+
+
+def load_budget(extract_bytes: int) -> int:
+    """The memory, in bytes, the load may use for an extract of this many bytes of files."""
+    return max(LOAD_FLOOR_BYTES, int(LOAD_PER_BYTE * extract_bytes))
+
+
+def limit_load(con: duckdb.DuckDBPyConnection, extract_bytes: int) -> None:
+    """Cap DuckDB's memory for the load at ``load_budget``, unless its own limit is lower already."""
+    budget = load_budget(extract_bytes)
+    if budget < _bytes(con.execute("SELECT current_setting('memory_limit')").fetchone()[0]):
+        con.execute(f"SET memory_limit = '{budget}B'")
+
+
+def end_load(con: duckdb.DuckDBPyConnection) -> None:
+    """Give the connection DuckDB's own memory limit back, for the rules and reports."""
+    con.execute("RESET memory_limit")
+
+
+def _bytes(size: str) -> int:
+    """DuckDB's spelling of a size ("18.8 GiB") in bytes."""
+    units = {"B": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40,
+             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12, "bytes": 1}
+    number, _, unit = size.strip().partition(" ")
+    return int(float(number) * units.get(unit or "B", 1))

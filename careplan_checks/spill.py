@@ -16,6 +16,7 @@ rules run afterwards with DuckDB's own limit (``end_load``).
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -30,13 +31,42 @@ LOAD_PER_BYTE = 1.5
 _root: Path | None = None
 
 
+_PREFIX = "careplan-checks-spill-"
+
+
 def folder() -> Path:
-    """This process's private spill folder (0700), made the first time it is needed and removed at exit."""
+    """This process's private spill folder (0700), made the first time it is needed and removed at exit.
+
+    Its name carries the process id: a process killed outright (``kill -9``, the machine losing power) cannot
+    remove its folder, so the next one removes every such folder of this user whose process is gone.
+    """
     global _root
     if _root is None or not _root.is_dir():
-        _root = Path(tempfile.mkdtemp(prefix="careplan-checks-spill-"))  # mkdtemp makes it 0700
+        _remove_stale(Path(tempfile.gettempdir()))
+        _root = Path(tempfile.mkdtemp(prefix=f"{_PREFIX}{os.getpid()}-"))  # mkdtemp makes it 0700
         atexit.register(shutil.rmtree, _root, ignore_errors=True)
     return _root
+
+
+def _remove_stale(tmp: Path) -> None:
+    for d in tmp.glob(f"{_PREFIX}*-*"):
+        pid = d.name[len(_PREFIX):].split("-", 1)[0]
+        try:
+            mine = d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def connect(database: str | Path = ":memory:", read_only: bool = False,

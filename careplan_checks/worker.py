@@ -46,7 +46,8 @@ class Worker:
         ``request`` with the folder: it works on them while the caller goes on."""
         if self._proc is None:
             raise RuntimeError(f"{self.what} was not started")
-        self._dir = Path(tempfile.mkdtemp(prefix="careplan-worker-"))  # 0700
+        # 0700, inside the night's private folder: removed by ``close``, or by the next run if this one is killed
+        self._dir = Path(tempfile.mkdtemp(prefix="worker-", dir=spill.folder()))
         for name, query in sorted(tables.items()):
             con.execute(f"COPY ({query}) TO {literal(str(self._dir / f'{name}.parquet'))} (FORMAT parquet)")
         assert self._proc.stdin is not None

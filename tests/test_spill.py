@@ -128,3 +128,37 @@ def test_the_budget_grows_with_the_extract_and_never_raises_a_lower_limit() -> N
     con.execute("SET memory_limit = '100MB'")
     spill.limit_load(con, 10 << 30)
     assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "95.3 MiB"
+
+
+def test_a_killed_run_s_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    stale = tmp / f"careplan-checks-spill-{gone}-abc"  # as a process killed outright leaves it
+    (stale / "db-x").mkdir(parents=True)
+    (stale / "db-x" / "duckdb_temp_block").write_text("rows")
+    alive = tmp / f"careplan-checks-spill-{os.getpid()}-def"  # a run still going: kept
+    alive.mkdir()
+    other = tmp / "careplan-checks-spill-notapid-ghi"  # not one of ours by its name: kept
+    other.mkdir()
+    subprocess.run([sys.executable, "-c", "from careplan_checks import spill; spill.connect()"],
+                   env={**os.environ, "TMPDIR": str(tmp)}, check=True)
+    assert not stale.exists()
+    assert alive.is_dir() and other.is_dir()
+
+
+def test_the_helpers_copy_of_the_tables_is_inside_the_private_folder() -> None:
+    from careplan_checks.quality_worker import QualityWorker
+
+    con = spill.connect()
+    con.execute("CREATE TABLE header AS SELECT 'C1' AS CHILD")
+    worker = QualityWorker().start()
+    try:
+        worker.send(con, {"header": "SELECT * FROM header"}, {"tables_present": []})
+        copy = worker._dir
+        assert copy is not None and copy.parent == spill.folder()
+        assert (copy / "header.parquet").is_file()
+    finally:
+        worker.close()
+    assert not copy.exists()

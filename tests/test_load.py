@@ -298,7 +298,9 @@ def test_typing_by_distinct_cell_and_cell_by_cell_give_the_same_tables(tmp_path:
            "C0Y, 01/03/2024 ,s,c2,n5,U5,PR9,2024-04-01 00:00:00,X1,OTHER,eg16,EG21 2,",  # padded, cased, PR9
            ",01/03/2024,S,C2,N5,U5,PR1,,,,,,",  # no child: dropped
            "C0Z,01/03/2024,S,C2,N5,U5,PR1,1/4/2024,Q9,OTHER,NOT A DISTRICT,,",  # REC and HOME_POST emptied
-           "C0W,2024-03-01,S,C2,N5,U5,PR1,,,,\u00a0EG16\u00a0,,"]
+           "C0W,2024-03-01,S,C2,N5,U5,PR1,,,,\u00a0EG16\u00a0,,",
+           "C0LONGERTHAN10,01/03/2024,S,C2,N5,U5,PR1,,,,,,",  # a CHILD over ten characters: dropped
+           "\u00a0C0V ,01/03/2024,S,C2,N5,U5,PR1,,,,,,"]  # a padded CHILD: trimmed (identifiers by distinct too)
     (tmp_path / "episodes.csv").write_text("\n".join(lines[:200] + bad + lines[200:400]) + "\n")
     write_csv(tmp_path / "header.csv", HEADER + "C0Y,1,01/02/2010,WBRI,UN1,,\nC0Z,3,01/02/2010,,,,\n")
 
@@ -310,6 +312,8 @@ def test_typing_by_distinct_cell_and_cell_by_cell_give_the_same_tables(tmp_path:
 
     by_distinct, by_cell = loaded(0), loaded(10**9)
     assert by_distinct == by_cell
+    assert ("C0V",) in {r[:1] for r in by_cell["episodes"]}
+    assert sum(r[1:4:2] == ("episodes", "CHILD") for r in by_cell["rejected_rows"]) == 2
     reasons = {(r[1], r[3], r[5]) for r in by_cell["rejected_rows"]}
     assert {("episodes", "DECOM", "row dropped"), ("episodes", "CHILD", "row dropped"),
             ("episodes", "REC", "cell emptied"), ("episodes", "HOME_POST", "cell emptied"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -62,3 +62,11 @@ def run_isolated(prepare: Prepare, run: Callable[[duckdb.DuckDBPyConnection], T]
         return run(con)
     finally:
         con.close()
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    """A case's rows of ``table`` (dicts by column; a column a row leaves out is empty), on lines 2, 3, ... as
+    a file's rows would be."""
+    con.executemany(
+        f'INSERT INTO "{table}" ({", ".join(columns)}, _LINE) VALUES ({", ".join("?" * (len(columns) + 1))})',
+        [[row.get(c) for c in columns] + [i + 2] for i, row in enumerate(rows)])

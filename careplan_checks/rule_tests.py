@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from .case_database import run_isolated
+from .case_database import insert_rows, run_isolated
 from .contract import TABLES_BY_NAME
 from .engine import evaluate, prepare_database
 from .rules import DEFAULT_RULES_DIR, Case, Rule, load_rules
@@ -37,10 +37,7 @@ def run_case(rule: Rule, case: Case, parameters: dict[str, Any] | None = None,
 def _run_case_on(con: duckdb.DuckDBPyConnection, rule: Rule, case: Case, parameters: dict[str, Any] | None,
                  ) -> tuple[set[tuple[str, dt.date, str | None]], int]:
     for table, rows in case.data.items():
-        cols = TABLES_BY_NAME[table].column_names
-        con.executemany(
-            f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
-            [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
+        insert_rows(con, table, TABLES_BY_NAME[table].column_names, rows)
     values = {**case.parameters, **(parameters or {})}
     results = evaluate(con, [rule], case.as_of, overrides={rule.id: {k: str(v) for k, v in values.items()}},
                        due_within=case.due_within)

@@ -44,15 +44,14 @@ def test_a_bound_parameter_is_what_detail_says():
     case = next(c for c in rev01.tests if c.expect)
     import duckdb
 
+    from careplan_checks.case_database import insert_rows
     from careplan_checks.contract import TABLES_BY_NAME
     from careplan_checks.engine import evaluate, prepare_database
 
     con = duckdb.connect()
     prepare_database(con)
     for table, rows in case.data.items():
-        cols = TABLES_BY_NAME[table].column_names
-        con.executemany(f'INSERT INTO "{table}" ({", ".join(cols)}, _LINE) VALUES ({", ".join("?" * (len(cols) + 1))})',
-                        [[row.get(c) for c in cols] + [i + 2] for i, row in enumerate(rows)])
+        insert_rows(con, table, TABLES_BY_NAME[table].column_names, rows)
     evaluate(con, [rev01], case.as_of, overrides={"REV-01": {"within_working_days": "15"}})
     details = {d for (d,) in con.execute("SELECT DETAIL FROM _exceptions").fetchall()}
     assert details and all("15 working days" in d for d in details), details

@@ -241,10 +241,10 @@ def _run_with(opts: NightOptions, started: dt.datetime, progress: Callable[[str]
         locked, con = con, results_connection(con)  # the history and the report are written from a fresh one
         locked.close()
         interrupt.watch(con)
-        if worker is not None:  # the checks' findings are added inside the history's transaction, which may
-            from .quality import RESULTS_DDL  # write to one database only, the temporary one aside
+        if worker is not None:  # the checks' findings are added inside the history's transaction
+            from .quality import results_table
 
-            con.execute(RESULTS_DDL.replace("CREATE OR REPLACE TABLE", "CREATE TEMP TABLE IF NOT EXISTS"))
+            results_table(con, temporary=True)
         history.attach(con, opts.db, opts.wait)
         staged = None
         try:

@@ -157,7 +157,7 @@ def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
 
     The table may be a temporary one (``engine.results_connection``): only when there is none at all is one made."""
     if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'quality_results'").fetchone()[0]:
-        con.execute(RESULTS_DDL)
+        results_table(con)
     if rows:  # one statement, a list a column: executemany is a round trip a row (0.15 s for 130 rows)
         columns = [list(c) for c in zip(*rows, strict=True)]
         con.execute("""INSERT INTO quality_results SELECT * FROM (SELECT unnest($1::VARCHAR[]), unnest($2::VARCHAR[]),
@@ -165,9 +165,15 @@ def store_findings(con: duckdb.DuckDBPyConnection, rows: list[tuple]) -> None:
             unnest($7::BIGINT[]), unnest($8::VARCHAR[]))""", columns)
 
 
-RESULTS_DDL = """CREATE OR REPLACE TABLE quality_results (TABLE_NAME VARCHAR, CHECK_NAME VARCHAR,
-    COLUMN_NAME VARCHAR, DESCRIPTION VARCHAR, SUCCESS BOOLEAN, ELEMENT_COUNT BIGINT,
-    UNEXPECTED_COUNT BIGINT, ERROR VARCHAR)"""
+def results_table(con: duckdb.DuckDBPyConnection, temporary: bool = False) -> None:
+    """``quality_results``, where the report reads the findings. The checks' own run makes it afresh. A
+    transaction that writes elsewhere (the history's) may write to one database only, the temporary one
+    aside, so to add the findings there it is ``temporary``, and made only if there is none: the findings
+    on future dates may be in it already, handed over by ``engine.results_connection``."""
+    create = "CREATE TEMP TABLE IF NOT EXISTS" if temporary else "CREATE OR REPLACE TABLE"
+    con.execute(f"""{create} quality_results (TABLE_NAME VARCHAR, CHECK_NAME VARCHAR,
+        COLUMN_NAME VARCHAR, DESCRIPTION VARCHAR, SUCCESS BOOLEAN, ELEMENT_COUNT BIGINT,
+        UNEXPECTED_COUNT BIGINT, ERROR VARCHAR)""")
 
 
 def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | None = None) -> list[tuple]:
@@ -234,7 +240,7 @@ def validate(con: duckdb.DuckDBPyConnection, present: set[str], *, year: str | N
     with contextlib.suppress(Exception):  # GX's kept and pooled cursors closed now, not when ``con`` has gone
         source.get_execution_engine().close()
         source.get_engine().dispose()
-    con.execute(RESULTS_DDL)
+    results_table(con)
     store_findings(con, rows)
     failed = sum(1 for r in rows if not r[4])
     log.info("data quality: %d checks, %d findings", len(rows), failed)

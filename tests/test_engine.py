@@ -289,20 +289,27 @@ def test_a_file_that_is_not_utf8_is_bad_input_not_a_traceback(cli, tmp_path: Pat
     assert "local.csv: is not UTF-8 text" in result.output and "Traceback" not in result.output
 
 
-def test_a_record_dated_after_the_as_of_date_is_a_finding_and_meets_nothing(cli, tmp_path: Path):
+@pytest.mark.parametrize("quality", [False, True])
+def test_a_record_dated_after_the_as_of_date_is_a_finding_and_meets_nothing(cli, tmp_path: Path, quality: bool):
     """REV-02 (reg 33(2)): the second review within 3 months of the first. A review dated 2030 is
-    a data-quality finding, and cannot be the review due in April 2024."""
+    a data-quality finding, and cannot be the review due in April 2024. With the checks on, their worker's
+    findings join it in the report: neither replaces the other."""
     extract = tmp_path / "x"
     extract.mkdir()
-    (extract / "header.csv").write_text("CHILD,SEX,DOB\nC1,F,01/06/2014\n")
+    # with the checks on, C1's header row twice over is one of their own findings
+    (extract / "header.csv").write_text("CHILD,SEX,DOB\n" + "C1,F,01/06/2014\n" * (2 if quality else 1))
     (extract / "episodes.csv").write_text("CHILD,DECOM,RNE,LS,CIN,PLACE\nC1,02/01/2024,S,C2,N1,U4\n")
     (extract / "reviews.csv").write_text("CHILD,REVIEW\nC1,26/01/2024\nC1,20/04/2030\n")
     out = tmp_path / "report"
-    result = cli("run", extract, "--as-of", "2025-03-31", "--select", "REV-02", "--no-quality", "--out", out,
-                 "--format", "json")
+    result = cli("run", extract, "--as-of", "2025-03-31", "--select", "REV-02", "--out", out, "--format", "json",
+                 *([] if quality else ["--no-quality"]))
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert summary["quality_findings"] == 1
+    if quality:
+        assert summary["quality_findings"] > 1
+        assert "one row per CHILD" in (out / "report.html").read_text()
+    else:
+        assert summary["quality_findings"] == 1
     [rev02] = summary["rules"]
     assert rev02["exceptions"] >= 1, "the 2030 review does not meet the review due on 26 April 2024"
     html = (out / "report.html").read_text()

@@ -420,8 +420,9 @@ def _collect(con: duckdb.DuckDBPyConnection, batch: list[_Branch], as_of: dt.dat
             DAYS_OVERDUE, DETAIL, FINGERPRINT
         FROM _rule_exc WHERE NOT list_contains($faulty, RULE_ID)
         ORDER BY POSITION, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST""", {"faulty": faulty})
-    con.execute("""INSERT INTO _populations SELECT p.* FROM _rule_pop p JOIN _rule_meta m USING (RULE_ID)
-        WHERE NOT list_contains($faulty, RULE_ID) ORDER BY m.POSITION, CHILD, EVENT_DATE, EVENT_KEY NULLS FIRST""",
+    # unsorted: the population is only ever counted (by rule, team and month), and it is the largest of the
+    # three (4 million rows at 100,000 children; sorting them took 1.7 s)
+    con.execute("INSERT INTO _populations SELECT * FROM _rule_pop WHERE NOT list_contains($faulty, RULE_ID)",
                 {"faulty": faulty})
     con.execute("""INSERT INTO _due_soon
         SELECT DISTINCT r.RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DAYS_LEFT,

@@ -91,7 +91,9 @@ def anonymise(raw: Path, out: Path, key_file: Path) -> list[tuple[str, int, list
     if out_r == raw_r or raw_r in out_r.parents:
         raise InputError(Problem(str(out), "refusing to write into the raw export's folder: choose another"))
     key = read_key(key_file)
-    con, found = stage_folder(raw)
+    # no memory budget: the load's is for the night, which loads again without it if it must; here the
+    # raw export is read once, and DuckDB spills beyond its own limit only into the private folder
+    con, found = stage_folder(raw, budget=False)
     install_pseudonym(con, key)
     out.mkdir(parents=True, exist_ok=True)
     done = []

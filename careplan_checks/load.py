@@ -139,16 +139,13 @@ class LoadReport:
         return sum(f.cells_emptied for f in self.files)
 
 
-#: Kinds whose cells repeat (dates, codes, flags): in a large table each distinct cell is typed and checked
-#: once, and the rows take their value from it, rather than every cell paying for the regular expressions.
-#: Identifiers and text repeat too (a child's CHILD in each of its visits; a team), and trimming a cell of
-#: its blanks costs more than joining it back: they are typed by distinct cell as well, except a column that
-#: is its table's whole key, whose cells are all different (header's CHILD).
-_BY_DISTINCT = ("date", "code", "upn", "flag", "district", "int", "id", "text")
-
-#: Rows from which a table's repeating cells are typed by distinct value. Below it the statement a column
-#: that this takes (a dozen a table, each planned and run) costs more than typing every cell in line:
-#: at 2,000 children 1.0 s against 1.4 s, at 20,000 alike (20,000 and 100,000 rows were tried).
+#: Rows from which a table's cells are typed by distinct value: in a large table each distinct cell is typed
+#: and checked once, and the rows take their value from it, rather than every cell paying for the regular
+#: expressions and the trimming. Dates, codes and flags repeat, and so do identifiers and text (a child's
+#: CHILD in each of its visits; a team); only a column that is its table's whole key has every cell different
+#: (header's CHILD), and is typed in line. Below this many rows the statement a column that this takes (a
+#: dozen a table, each planned and run) costs more than typing every cell in line: at 2,000 children 1.0 s
+#: against 1.4 s, at 20,000 alike (20,000 and 100,000 rows were tried).
 DISTINCT_FROM_ROWS = 20_000
 
 
@@ -162,7 +159,7 @@ def _type_table(f: SourceFile, con: duckdb.DuckDBPyConnection) -> None:
     joins, checked, trimmed, cells = [], [], [], []
     for i, c in enumerate(f.table.columns):
         name = ident(c.name)
-        if by_distinct and c.kind in _BY_DISTINCT and f.table.key != (c.name,):
+        if by_distinct and f.table.key != (c.name,):
             cells.append(f'"_cells_{t}_{i}"')
             value, error = typed_expr(c, "_T", "_V")
             con.execute(f"""CREATE OR REPLACE TEMP TABLE "_cells_{t}_{i}" AS SELECT _RAW, _V, {error} AS _E FROM (

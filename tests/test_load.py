@@ -179,6 +179,45 @@ def test_guard_refuses_name_and_address_columns(tmp_path: Path, cli):
     assert "header.csv, column ADDRESS_LINE1:" in result.output
 
 
+def _nhs_numbers(n: int) -> list[str]:
+    """``n`` ten-digit numbers with a valid NHS modulus-11 check digit."""
+    out = []
+    for stem in range(400_000_000, 500_000_000, 7919):
+        digits = [int(d) for d in str(stem)]
+        check = (11 - sum(d * (10 - i) for i, d in enumerate(digits)) % 11) % 11
+        if check != 10:
+            out.append(f"{stem}{check}")
+        if len(out) == n:
+            return out
+    raise AssertionError("not enough numbers")
+
+
+def test_the_guard_checks_a_column_of_all_different_cells_cell_by_cell_with_the_same_findings(tmp_path: Path, cli):
+    """header's CHILD (its whole key) is checked cell by cell, not grouped by distinct value first: the same
+    counts and first lines as the grouped path, which episodes' CHILD takes."""
+    from careplan_checks import guard
+    from careplan_checks.extract import stage_folder
+
+    nhs = _nhs_numbers(30)
+    write_csv(tmp_path / "header.csv", HEADER + "C1,1,01/02/2010,WBRI,UN1,,\n"
+              + "".join(f"{v},1,01/02/2010,WBRI,UN1,,\n" for v in nhs) + "EG19 7AB,1,01/02/2010,WBRI,UN1,,\n")
+    write_csv(tmp_path / "episodes.csv", EPISODES + "".join(f"{v},01/01/2020,S,C2,N1,U4,PR1,,,,,,\n" for v in nhs))
+    con, found = stage_folder(tmp_path)
+    files = {f.table.name: f for f in found.files}
+    tables = [(t, ["CHILD"]) for t in ("header", "episodes")]
+    by_cell = guard._found(tables, con, [["CHILD"], []])
+    grouped = guard._found(tables, con, None)
+    assert by_cell == grouped
+    header_hits = {label.split(" ")[0]: (n, first) for label, n, first in by_cell[0][(0, "CHILD")]}
+    assert header_hits == {"full": (1, 33), "NHS": (30, 3)}
+    assert files["header"].table.key == ("CHILD",)
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 2
+    assert "header.csv, line 3, column CHILD: 30 value(s) look like NHS numbers" in result.output
+    assert "header.csv, line 33, column CHILD: 1 value(s) look like full postcodes" in result.output
+    assert nhs[0] not in result.output
+
+
 def test_numeric_child_ids_are_not_mistaken_for_nhs_numbers(tmp_path: Path):
     rows = "".join(f"{1000000000 + i * 7919},1,01/02/2010,WBRI,UN1,,\n" for i in range(40))
     write_csv(tmp_path / "header.csv", HEADER + rows)

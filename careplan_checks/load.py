@@ -249,7 +249,8 @@ def load_extract(folder: Path, db: Path | None = None) -> tuple[duckdb.DuckDBPyC
         return _load(folder, db, budget=True)
     except duckdb.OutOfMemoryException:
         log.warning("the load needed more memory than its budget, even writing to disk; loading again without it")
-        return _load(folder, db, budget=False)
+    # outside the handler: the exception's frames, and the first attempt's connection with them, are gone
+    return _load(folder, db, budget=False)
 
 
 def _load(folder: Path, db: Path | None, budget: bool) -> tuple[duckdb.DuckDBPyConnection, LoadReport]:

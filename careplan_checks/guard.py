@@ -96,8 +96,8 @@ def _found(tables: list[tuple[str, list[str]]], con: duckdb.DuckDBPyConnection, 
         return f"""SELECT {i} AS _F, _COL, _V, _LINE FROM (UNPIVOT (SELECT {names}, _LINE FROM "raw_{t}")
                    ON {names} INTO NAME _COL VALUE _V)"""
 
-    repeating = [unpivot(i, t, [c for c in cols if c not in unique[i]]) for i, (t, cols) in enumerate(tables)
-                 if set(cols) - set(unique[i])]
+    rest = [[c for c in cols if c not in unique[i]] for i, (_t, cols) in enumerate(tables)]
+    repeating = [unpivot(i, t, rest[i]) for i, (t, _cols) in enumerate(tables) if rest[i]]
     # Cells that repeat are grouped first, each distinct value checked once; the cells of a column whose
     # every cell differs go straight to the checks, since grouping them only builds a table as big as theirs
     # (36 million entries for a 1 GB header file).

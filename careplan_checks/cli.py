@@ -55,7 +55,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(0)
         except Exception as e:  # a fault of ours, not of the input: say so, briefly, and exit 3
             log.debug("internal error", exc_info=True)
-            if type(e).__name__ == "OutOfMemoryException":  # DuckDB's: the machine's limit, not a fault
+            import duckdb  # here, on the way out, so that the command line starts without it
+
+            if isinstance(e, duckdb.OutOfMemoryException):  # the machine's limit, not a fault
                 click.echo("error: the run needed more memory than this machine has, even writing to disk in a "
                            "private temporary folder: free memory or disk space, or run it on a larger machine "
                            "(nothing was changed)", err=True)

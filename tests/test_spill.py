@@ -162,3 +162,14 @@ def test_the_helpers_copy_of_the_tables_is_inside_the_private_folder() -> None:
     finally:
         worker.close()
     assert not copy.exists()
+
+
+def test_a_run_that_runs_out_of_memory_says_so_in_one_line(cli, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    def out_of_memory(*_args: object, **_kwargs: object) -> None:
+        raise duckdb.OutOfMemoryException("failed to pin block of size 256.0 KiB (1.5 GiB/1.5 GiB used)")
+    monkeypatch.setattr(load_mod, "load_extract", out_of_memory)
+    result = cli("validate", tmp_path)
+    assert result.exit_code == 3
+    assert "the run needed more memory than this machine has" in result.output
+    assert "nothing was changed" in result.output and "internal error" not in result.output

@@ -67,6 +67,7 @@ def run_isolated(prepare: Prepare, run: Callable[[duckdb.DuckDBPyConnection], T]
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
     """A case's rows of ``table`` (dicts by column; a column a row leaves out is empty), on lines 2, 3, ... as
     a file's rows would be."""
-    con.executemany(
-        f'INSERT INTO "{table}" ({", ".join(columns)}, _LINE) VALUES ({", ".join("?" * (len(columns) + 1))})',
-        [[row.get(c) for c in columns] + [i + 2] for i, row in enumerate(rows)])
+    from .inserts import insert_rows as insert
+
+    insert(con, f'"{table}"', [[row.get(c) for c in columns] + [i + 2] for i, row in enumerate(rows)],
+           [*columns, "_LINE"])

@@ -23,6 +23,7 @@ from . import interrupt, spill
 from .calendar import install as install_calendar
 from .contract import TABLES, Table
 from .errors import InputError, Problem, literal, safe_message
+from .inserts import insert_rows
 from .load import create_table_sql
 from .rules import _PARAM, DUE_WITHIN_DAYS, Rule
 
@@ -365,7 +366,7 @@ def _collect(con: duckdb.DuckDBPyConnection, batch: list[_Branch], as_of: dt.dat
     if not batch:
         return []
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_meta (RULE_ID VARCHAR, POSITION INTEGER, COUNTS VARCHAR)")
-    con.executemany("INSERT INTO _rule_meta VALUES (?, ?, ?)", [[b.rule.id, b.position, b.rule.counts] for b in batch])
+    insert_rows(con, "_rule_meta", [[b.rule.id, b.position, b.rule.counts] for b in batch])
     # Late is never 0 days overdue: an action due on a Friday and done on the Saturday is 1 day late.
     con.execute("""CREATE OR REPLACE TEMP TABLE _rule_exc AS
         SELECT RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE,
@@ -383,7 +384,7 @@ def _collect(con: duckdb.DuckDBPyConnection, batch: list[_Branch], as_of: dt.dat
     # A row the loader dropped may be why this child looks in breach: say so beside the exception.
     if dropped:
         con.execute("CREATE OR REPLACE TEMP TABLE _rule_reads (RULE_ID VARCHAR, TABLE_NAME VARCHAR)")
-        con.executemany("INSERT INTO _rule_reads VALUES (?, ?)", [[b.rule.id, t] for b in batch for t in b.rule.reads])
+        insert_rows(con, "_rule_reads", [[b.rule.id, t] for b in batch for t in b.rule.reads])
         con.execute("""UPDATE _rule_exc e
             SET DETAIL = e.DETAIL || ' (note: ' || d.N || ' row(s) of this child''s in '
                 || d.FILES || ' could not be loaded; see rejected_rows.csv)'

@@ -36,6 +36,7 @@ import duckdb
 
 from . import __version__, spill
 from .errors import InputError, Problem
+from .inserts import insert_rows
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
         [run_id, r.rule.id, r.rule.title, r.rule.severity, r.rule.area, r.status, r.message, r.population,
          r.exceptions, r.rule.target, r.rule.content_hash, repr(r.parameters)] for r in results]
     if rule_rows:
-        con.executemany(f"INSERT INTO {STORE}.rule_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rule_rows)
+        insert_rows(con, f"{STORE}.rule_results", rule_rows)
     columns = ("RUN_ID, RULE_ID, CHILD, EVENT_DATE, EVENT_KEY, DUE_DATE, DONE_DATE, DAYS_OVERDUE, DETAIL, "
                "FINGERPRINT, TEAM, WORKER_ID, CHECKED, LAST_CHECKED")
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns}) SELECT ?, e.*, w.TEAM, w.WORKER_ID, true, ?
@@ -154,7 +155,7 @@ def record_run(con: duckdb.DuckDBPyConnection, results: list[Any], as_of: dt.dat
     con.execute("CREATE OR REPLACE TEMP TABLE _rule_tables (RULE_ID VARCHAR, TABLE_NAME VARCHAR)")
     pairs = [[r.rule.id, t] for r in results if r.status == "ran" for t in r.rule.reads]
     if pairs:
-        con.executemany("INSERT INTO _rule_tables VALUES (?, ?)", pairs)
+        insert_rows(con, "_rule_tables", pairs)
     con.execute(f"""INSERT INTO {STORE}.exceptions ({columns})
         SELECT $run, e.RULE_ID, e.CHILD, e.EVENT_DATE, e.EVENT_KEY, e.DUE_DATE, e.DONE_DATE, e.DAYS_OVERDUE,
                e.DETAIL, e.FINGERPRINT, e.TEAM, e.WORKER_ID, false, coalesce(e.LAST_CHECKED, p.AS_OF)

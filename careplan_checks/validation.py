@@ -255,12 +255,12 @@ def run_validation_case(rule: ValidationRule, case: ValidationCase) -> set[tuple
 def _run_validation_case_on(con: duckdb.DuckDBPyConnection, rule: ValidationRule, case: ValidationCase,
                             ) -> set[tuple[str, str, int | None]]:
     from .case_database import insert_rows
+    from .inserts import insert_rows as insert
 
     add_validation_tables(con)  # its view of every episode is the cursor's own (a temporary view)
     for table, rows in case.data.items():
         if table == REJECTED_CELLS:
-            con.executemany(f"INSERT INTO {REJECTED_CELLS} VALUES (?, ?, ?, ?)",
-                            [[row.get(c) for c in REJECTED_COLUMNS] for row in rows])
+            insert(con, REJECTED_CELLS, [[row.get(c) for c in REJECTED_COLUMNS] for row in rows])
             continue
         insert_rows(con, table, table_of(table).column_names, rows)
     result = evaluate_validation(con, [rule], case.year)[0]

@@ -19,6 +19,7 @@ from typing import Any
 import duckdb
 
 from .history import STORE, previous_night
+from .inserts import insert_rows
 
 #: The columns of the 903 validation list (validation.csv, the workbook's sheet): a stable interface.
 LIST_COLUMNS = ("STATUS", "CODE", "MESSAGE", "TABLE_NAME", "CHILD", "LINE", "FIELDS", "TEAM", "WORKER_ID",
@@ -33,7 +34,7 @@ def record_validation(con: duckdb.DuckDBPyConnection, run_id: int, results: list
     rows = [[run_id, r.rule.code, r.rule.message, ", ".join(r.rule.tables), ", ".join(r.rule.fields), r.rule.years,
              year, r.status, r.message, r.errors, r.rule.content_hash] for r in results]
     if rows:
-        con.executemany(f"INSERT INTO {STORE}.validation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        insert_rows(con, f"{STORE}.validation_results", rows)
     has_errors = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_validation'").fetchone()[0]
     if has_errors:
         con.execute(f"""INSERT INTO {STORE}.validation_errors

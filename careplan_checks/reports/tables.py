@@ -24,6 +24,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     history database, which must be attached (``history.attach``)."""
     from .. import compliance
     from ..history import statuses
+    from ..inserts import insert_rows
     from ..validation_history import build_report_tables
 
     targets = targets or {}
@@ -32,7 +33,7 @@ def build(con: duckdb.DuckDBPyConnection, run_id: int, targets: dict[str, float]
     compliance.install(con)
     con.execute("CREATE OR REPLACE TEMP TABLE _targets (RULE_ID VARCHAR, TARGET DOUBLE)")
     if targets:
-        con.executemany("INSERT INTO _targets VALUES (?, ?)", sorted(targets.items()))
+        insert_rows(con, "_targets", sorted(targets.items()))
     # A rule's title and severity as last recorded: an item carried over from a rule that was not
     # run (or not selected) tonight keeps them.
     con.execute("""CREATE OR REPLACE TEMP TABLE _rule_meta AS

@@ -31,6 +31,7 @@ import yaml
 
 from ..contract import TABLES
 from ..errors import literal
+from ..inserts import insert_rows
 from .common import DEFAULT_AS_OF
 
 SQL = Path(__file__).with_name("ssd.sql")
@@ -173,7 +174,7 @@ def write_ssd(extract: Path, out: Path, seed: int, as_of: dt.date = DEFAULT_AS_O
         _stage(con, extract)
         con.execute("CREATE OR REPLACE TEMP TABLE gen_wording (FIELD VARCHAR, CODE VARCHAR, VALUE VARCHAR, "
                     "N INTEGER, K INTEGER)")
-        con.executemany("INSERT INTO gen_wording VALUES (?, ?, ?, ?, ?)", wordings())
+        insert_rows(con, "gen_wording", list(wordings()))
         children = con.execute("SELECT count(*) FROM x_header").fetchone()[0]
         clash = con.execute("""SELECT count(*) - count(DISTINCT coalesce(nullif(ltrim(regexp_replace(CHILD,
             '[^0-9]', '', 'g'), '0'), ''), '0')) FROM x_header""").fetchone()[0]

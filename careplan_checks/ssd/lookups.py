@@ -14,6 +14,7 @@ import yaml
 
 from ..contract import TABLES_BY_NAME
 from ..errors import InputError, Problem
+from ..inserts import insert_rows
 
 DEFAULT_LOOKUPS = Path(__file__).with_name("lookups.yml")
 
@@ -94,7 +95,7 @@ def install(con: duckdb.DuckDBPyConnection, override: Path | None = None) -> Non
     rows = [(f, d, c) for f, values in merged.items() for d, c in values.items()]
     con.execute("CREATE OR REPLACE TEMP TABLE _lookup_in (FIELD VARCHAR, DESCRIPTION VARCHAR, CODE VARCHAR, N INTEGER)")
     if rows:
-        con.executemany("INSERT INTO _lookup_in VALUES (?, ?, ?, ?)", [(*r, i) for i, r in enumerate(rows)])
+        insert_rows(con, "_lookup_in", [(*r, i) for i, r in enumerate(rows)])
     # later entries (the authority's) win: keep the last per normalised description
     con.execute("""CREATE OR REPLACE TEMP TABLE ssd_lookup AS
         SELECT FIELD, VALUE, last(CODE ORDER BY N) AS CODE FROM (
@@ -103,4 +104,4 @@ def install(con: duckdb.DuckDBPyConnection, override: Path | None = None) -> Non
         GROUP BY FIELD, VALUE""")
     codes = [(f, c) for f, cs in TARGETS.items() for c in cs]
     con.execute("CREATE OR REPLACE TEMP TABLE ssd_codes (FIELD VARCHAR, CODE VARCHAR)")
-    con.executemany("INSERT INTO ssd_codes VALUES (?, ?)", codes)
+    insert_rows(con, "ssd_codes", codes)

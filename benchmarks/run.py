@@ -132,10 +132,10 @@ def _measure(work: Path, sizes: list[tuple[int, int, str]], args: argparse.Names
             "generate_s": round(gen, 1), **t, "peak_rss_mb": full["peak_rss_mb"],
             "night_s": night["times"]["total"], "night_peak_mb": night["peak_rss_mb"],
             "worker_peak_mb": night["worker_peak_rss_mb"],
-            "without_gx_s": round(t["total"] - t.get("quality", 0), 3),
+            "without_gx_s": round(t["total"] - t.get("gx_import", 0) - t.get("quality", 0), 3),
             "plain_read_s": plain["times"]["plain_read_csv"],
             "load_ratio": round((t["read_and_guard"] + t["load"]) / max(plain["times"]["plain_read_csv"], 1e-3), 2),
-            "quality_share": round(t.get("quality", 0) / t["total"], 2),
+            "quality_share": round(t.get("quality", 0) / t["total"], 2),  # the checks, GX's import aside
             "exceptions": full["exceptions"],
         }
         rows.append(row)
@@ -159,8 +159,8 @@ def _measure(work: Path, sizes: list[tuple[int, int, str]], args: argparse.Names
     _write(args.results, rows, startup, help_s, rows_903)
 
 
-STAGES = ("import", "read_rules", "read_and_guard", "load", "quality", "views_and_calendar", "rules", "history",
-          "reports", "total")
+STAGES = ("import", "read_rules", "read_and_guard", "load", "gx_import", "quality", "views_and_calendar", "rules",
+          "history", "reports", "total")
 
 
 def _write(path: Path, rows: list[dict], startup: dict, help_s: float, rows_903: list[dict] | None = None) -> None:
@@ -183,11 +183,11 @@ def _write(path: Path, rows: list[dict], startup: dict, help_s: float, rows_903:
     out += [
         "",
         "**Stage by stage** (the same stages one after another in one process, data quality included, to see each "
-        "one's cost; *without GX* is the total less the quality stage, which is Great Expectations' import and "
-        "checks):",
+        "one's cost; *gx_import* is importing Great Expectations, *quality* its checks; *without GX* is the total "
+        "less both, *checks share* the checks' part of the total):",
         "",
         "| children | tables | " + " | ".join(STAGES) + " | without GX | peak MB | load ÷ plain read_csv "
-        "| quality share |",
+        "| checks share |",
         "|" + "---|" * (len(STAGES) + 6),
     ]
     for r in rows:

@@ -5,7 +5,7 @@ batch and closes it (rolling back) before the results are read; on DuckDB the
 results then come back empty and every expectation fails with an IndexError
 (upstream issues #10738, #11579). GX already keeps one persisted connection for
 SQLite and SQL Server for the same kind of reason, so we add DuckDB to that list.
-``tests/test_gx_compat.py`` fails if GX's behaviour changes, in either direction.
+``tests/test_quality.py`` fails if GX's behaviour changes, in either direction.
 
 We also hand GX a cursor of the pipeline's own DuckDB connection, because a
 second connection to the same database file is refused ("different

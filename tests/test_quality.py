@@ -187,3 +187,36 @@ def test_an_expectation_of_one_table_that_cannot_run_is_not_run_again(tmp_path: 
     assert {r[0] for r in results if r[7] == "the check could not run"} == {"reviews"}
     assert sorted(queries) == sorted(set(queries)), f"an expectation was run twice: {queries}"
     assert all(r[7] is None for r in results if r[0] != "reviews")
+
+
+def test_each_composite_query_runs_once_and_reports_its_rows(extract: Path):
+    """GX's own UnexpectedRowsExpectation runs its query twice (for the rows, then their count); the suite's
+    expectation runs it once and counts the rows it returned, with the same findings."""
+    import great_expectations.expectations as gxe
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from careplan_checks.gx_checks import CompositeChecksFindNothing
+
+    lines = (extract / "reviews.csv").read_text().splitlines()
+    (extract / "reviews.csv").write_text("\n".join([*lines, lines[1]]) + "\n")  # a repeated key: a finding
+    con, report = load_extract(extract)
+    present = {f.table for f in report.files}
+    composite: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if "CHECK_NO" in statement:
+            composite.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        results = validate(con, present, year="2024-25")
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    from careplan_checks.quality import _groups, build_checks
+
+    groups = _groups(build_checks(present, "2024-25"))
+    assert len(composite) == len(groups) > 1  # one query an expectation, not two
+    assert any(r[0] == "reviews" and r[1] == "unique_key" and not r[4] and r[6] == 1 for r in results)
+    assert issubclass(CompositeChecksFindNothing, gxe.UnexpectedRowsExpectation)
+    assert CompositeChecksFindNothing.metric_dependencies == ("unexpected_rows_query.table",)

@@ -371,3 +371,15 @@ def test_each_file_with_dates_in_a_wrong_format_is_named_with_its_own_first_line
     assert set(found) == {("header.csv", 3, "DOB"), ("episodes.csv", 3, "DECOM")}, found
     assert found[("header.csv", 3, "DOB")].startswith("the dates look like mm/dd/yyyy (month first): 11 have")
     assert found[("episodes.csv", 3, "DECOM")].startswith("7 of the 8 dates look like dd-mm-yyyy")
+
+
+def test_each_file_is_recorded_with_the_sha256_of_its_bytes(extract: Path):
+    """The hashes are worked out beside the read (a thread): each must still be its own file's."""
+    import hashlib
+
+    con, report = load_extract(extract)
+    recorded = dict(con.execute("SELECT FILE, SHA256 FROM load_files").fetchall())
+    assert len(recorded) == len(report.files) > 20
+    for name, digest in recorded.items():
+        assert digest == hashlib.sha256((extract / name).read_bytes()).hexdigest(), name
+    assert {f.file: f.sha256 for f in report.files} == recorded

@@ -241,8 +241,10 @@ def _write(con: duckdb.DuckDBPyConnection, found: Discovery, schema: str) -> lis
             ORDER BY f.FILE""")
         con.execute("DROP TABLE _files")
         # the invariant the whole tool rests on: every row read is loaded or dropped
-        for name, read, n, dropped in con.execute(f"""SELECT FILE, ROWS_READ, ROWS_LOADED, ROWS_REJECTED
-                FROM {schema}.load_files WHERE ROWS_LOADED + ROWS_REJECTED <> ROWS_READ ORDER BY FILE""").fetchall():
+        broken = con.execute(f"""SELECT FILE, ROWS_READ, ROWS_LOADED, ROWS_REJECTED FROM {schema}.load_files
+            WHERE ROWS_LOADED + ROWS_REJECTED <> ROWS_READ ORDER BY FILE""").fetchone()
+        if broken is not None:
+            name, read, n, dropped = broken
             raise RuntimeError(f"{name}: {read} rows read but {n} loaded + {dropped} dropped")
     return [t.name for t in TABLES if t.name not in present]
 
